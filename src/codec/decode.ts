@@ -1,0 +1,257 @@
+import { Bundle, type BundleElement } from './bundle.js';
+import { f32, f64, i64, readInt32, readUint32, scratchIn } from './bytes.js';
+import { type DecodeErrorCode, OscDecodeError } from './errors.js';
+import { createMessage, type Message } from './message.js';
+import { TimeTag } from './timetag.js';
+import { readInterned, readUtf8 } from './utf8.js';
+import { Char, INFINITUM, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
+
+export interface DecodeOptions {
+  /** Larger packets are refused with `ERR_OSC_TOO_LARGE`. Default {@link DEFAULT_MAX_PACKET_SIZE}. */
+  readonly maxPacketSize?: number;
+  /** Bundles nested deeper are refused with `ERR_OSC_TOO_DEEP`; a top-level bundle is depth 1. Default {@link DEFAULT_MAX_DEPTH}. */
+  readonly maxDepth?: number;
+  /**
+   * Accept OSC 1.0's optional `r` and `[` `]`, which liblo 0.31 rejects. Default true; false
+   * rejects them with `ERR_OSC_UNKNOWN_TYPETAG` exactly as liblo does.
+   */
+  readonly extendedTypes?: boolean;
+}
+
+export const DEFAULT_MAX_PACKET_SIZE = 1 << 20;
+export const DEFAULT_MAX_DEPTH = 32;
+
+// Decoding is synchronous and calls nothing outside this module, so the options in force are
+// module state rather than a parameter threaded through every call.
+let maxDepth = DEFAULT_MAX_DEPTH;
+let extended = true;
+
+// The string scanner's results, read right after each scanString call.
+let strHash = 0;
+let strAscii = true;
+let strEnd = 0;
+
+function fail(code: DecodeErrorCode, offset: number, message: string): never {
+  throw new OscDecodeError(code, offset, message);
+}
+
+/**
+ * Decodes one OSC packet. Every rule liblo's `lo_message_deserialise` and `lo_validate_bundle`
+ * apply is applied here; anything malformed throws {@link OscDecodeError} with a stable `code` and
+ * the byte `offset`, and nothing else escapes.
+ */
+export function decode(bytes: Uint8Array, options?: DecodeOptions): Message | Bundle {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError('decode takes a Uint8Array (a Buffer is one)');
+  }
+  const maxSize = options?.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+  maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
+  extended = options?.extendedTypes ?? true;
+  const size = bytes.length;
+  if (size === 0) fail('ERR_OSC_EMPTY_PACKET', 0, 'empty packet');
+  if (size > maxSize) fail('ERR_OSC_TOO_LARGE', maxSize, `packet of ${size} bytes exceeds maxPacketSize ${maxSize}`);
+  return decodeElement(bytes, 0, size, 1);
+}
+
+function isBundle(bytes: Uint8Array, start: number, end: number): boolean {
+  return (
+    end - start >= 8 &&
+    bytes[start] === 0x23 && // #
+    bytes[start + 1] === 0x62 && // b
+    bytes[start + 2] === 0x75 &&
+    bytes[start + 3] === 0x6e &&
+    bytes[start + 4] === 0x64 &&
+    bytes[start + 5] === 0x6c &&
+    bytes[start + 6] === 0x65 &&
+    bytes[start + 7] === 0
+  );
+}
+
+function decodeElement(bytes: Uint8Array, start: number, end: number, depth: number): BundleElement {
+  return isBundle(bytes, start, end) ? decodeBundle(bytes, start, end, depth) : decodeMessage(bytes, start, end);
+}
+
+function decodeBundle(bytes: Uint8Array, start: number, end: number, depth: number): Bundle {
+  if (depth > maxDepth) fail('ERR_OSC_TOO_DEEP', start, `bundles nested deeper than maxDepth ${maxDepth}`);
+  let pos = start + 8;
+  if (end - pos < 8) fail('ERR_OSC_INVALID_BUNDLE', pos, 'bundle has no complete timetag');
+  const timetag = new TimeTag(readUint32(bytes, pos), readUint32(bytes, pos + 4));
+  pos += 8;
+  const elements: BundleElement[] = [];
+  while (end - pos >= 4) {
+    const size = readUint32(bytes, pos);
+    if (size > end - pos - 4) {
+      fail('ERR_OSC_INVALID_BUNDLE', pos, `bundle element size ${size} exceeds the ${end - pos - 4} bytes left`);
+    }
+    pos += 4;
+    elements.push(decodeElement(bytes, pos, pos + size, depth + 1));
+    pos += size;
+  }
+  if (pos !== end) fail('ERR_OSC_INVALID_BUNDLE', pos, `${end - pos} stray byte(s) after the last bundle element`);
+  return new Bundle(elements, timetag);
+}
+
+/**
+ * Scans a NUL-terminated, zero-padded string at `pos` (lo_validate_string). Returns the padded end,
+ * or -1 (no NUL), -2 (padding runs past `end`), -3 (non-zero padding). Sets strEnd (the NUL's
+ * position), strHash (FNV-1a of the bytes) and strAscii.
+ */
+function scanString(bytes: Uint8Array, pos: number, end: number): number {
+  let h = 0x811c9dc5;
+  let ascii = true;
+  let i = pos;
+  for (; i < end; i++) {
+    const c = bytes[i] as number;
+    if (c === 0) break;
+    if (c >= 0x80) ascii = false;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  if (i === end) return -1;
+  strEnd = i;
+  strHash = h;
+  strAscii = ascii;
+  const padded = pos + ((i - pos) & ~3) + 4;
+  if (padded > end) return -2;
+  for (let k = i + 1; k < padded; k++) if (bytes[k] !== 0) return -3;
+  return padded;
+}
+
+const STRING_PROBLEM = ['', 'is not NUL-terminated', 'padding runs past the end', 'has non-zero padding'];
+
+function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
+  if (start === end) fail('ERR_OSC_EMPTY_PACKET', start, 'empty bundle element');
+  let pos = scanString(bytes, start, end);
+  if (pos < 0) fail('ERR_OSC_INVALID_PATH', start, `address ${STRING_PROBLEM[-pos]}`);
+  const path = readInterned(bytes, start, strEnd, strHash, strAscii);
+  if (pos >= end) fail('ERR_OSC_NO_TYPETAGS', pos, 'no typetag string');
+  const tagStart = pos;
+  pos = scanString(bytes, tagStart, end);
+  if (pos < 0) fail('ERR_OSC_INVALID_TYPETAGS', tagStart, `typetag string ${STRING_PROBLEM[-pos]}`);
+  if (bytes[tagStart] !== 0x2c) fail('ERR_OSC_MISSING_COMMA', tagStart, 'typetag string does not start with ","');
+  const tagEnd = strEnd;
+  const typetags = tagEnd - tagStart > 1 ? readInterned(bytes, tagStart + 1, tagEnd, strHash, strAscii) : '';
+
+  let args: OscArg[] = [];
+  let stack: OscArg[][] | undefined;
+  for (let t = tagStart + 1; t < tagEnd; t++) {
+    const tag = bytes[t] as number;
+    const left = end - pos;
+    switch (tag) {
+      case 0x69: // i
+        if (left < 4) short(pos, 'i', 4, left);
+        args.push(readInt32(bytes, pos));
+        pos += 4;
+        break;
+      case 0x66: // f
+        if (left < 4) short(pos, 'f', 4, left);
+        scratchIn(bytes, pos, 4);
+        args.push(f32[0] as number);
+        pos += 4;
+        break;
+      case 0x73: // s
+      case 0x53: {
+        // S
+        const next = scanString(bytes, pos, end);
+        if (next < 0) fail('ERR_OSC_INVALID_ARGUMENT', pos, `string argument ${STRING_PROBLEM[-next]}`);
+        const s =
+          strEnd - pos <= 64 ? readInterned(bytes, pos, strEnd, strHash, strAscii) : readUtf8(bytes, pos, strEnd);
+        args.push(tag === 0x73 ? s : new OscSymbol(s));
+        pos = next;
+        break;
+      }
+      case 0x62: {
+        // b
+        if (left < 4) short(pos, 'b', 4, left);
+        const n = readUint32(bytes, pos);
+        const padded = 4 + n + ((4 - (n & 3)) & 3);
+        if (n > left - 4 || padded > left) {
+          fail('ERR_OSC_INVALID_ARGUMENT', pos, `blob of ${n} bytes overruns the ${left - 4} bytes left`);
+        }
+        for (let k = pos + 4 + n; k < pos + padded; k++) {
+          if (bytes[k] !== 0) fail('ERR_OSC_INVALID_ARGUMENT', k, 'blob has non-zero padding');
+        }
+        args.push(bytes.slice(pos + 4, pos + 4 + n));
+        pos += padded;
+        break;
+      }
+      case 0x68: // h
+        if (left < 8) short(pos, 'h', 8, left);
+        scratchIn(bytes, pos, 8);
+        args.push(i64[0] as bigint);
+        pos += 8;
+        break;
+      case 0x64: // d
+        if (left < 8) short(pos, 'd', 8, left);
+        scratchIn(bytes, pos, 8);
+        args.push(f64[0] as number);
+        pos += 8;
+        break;
+      case 0x74: // t
+        if (left < 8) short(pos, 't', 8, left);
+        args.push(new TimeTag(readUint32(bytes, pos), readUint32(bytes, pos + 4)));
+        pos += 8;
+        break;
+      case 0x63: // c: liblo reads the int32's low byte
+        if (left < 4) short(pos, 'c', 4, left);
+        args.push(new Char(bytes[pos + 3] as number));
+        pos += 4;
+        break;
+      case 0x6d: // m
+        if (left < 4) short(pos, 'm', 4, left);
+        args.push(
+          new Midi(bytes[pos] as number, bytes[pos + 1] as number, bytes[pos + 2] as number, bytes[pos + 3] as number),
+        );
+        pos += 4;
+        break;
+      case 0x54: // T
+        args.push(true);
+        break;
+      case 0x46: // F
+        args.push(false);
+        break;
+      case 0x4e: // N
+        args.push(null);
+        break;
+      case 0x49: // I
+        args.push(INFINITUM);
+        break;
+      case 0x72: // r
+        if (!extended) unknownTag(t, tag);
+        if (left < 4) short(pos, 'r', 4, left);
+        args.push(
+          new Rgba(bytes[pos] as number, bytes[pos + 1] as number, bytes[pos + 2] as number, bytes[pos + 3] as number),
+        );
+        pos += 4;
+        break;
+      case 0x5b: // [
+        if (!extended) unknownTag(t, tag);
+        if (stack === undefined) stack = [];
+        stack.push(args);
+        args = [];
+        break;
+      case 0x5d: {
+        // ]
+        if (!extended) unknownTag(t, tag);
+        const outer = stack?.pop();
+        if (outer === undefined) fail('ERR_OSC_INVALID_TYPETAGS', t, '"]" without a matching "["');
+        outer.push(args);
+        args = outer;
+        break;
+      }
+      default:
+        unknownTag(t, tag);
+    }
+  }
+  if (stack !== undefined && stack.length > 0) fail('ERR_OSC_INVALID_TYPETAGS', tagEnd, '"[" without a matching "]"');
+  if (pos !== end) fail('ERR_OSC_TRAILING_BYTES', pos, `${end - pos} byte(s) after the last argument`);
+  return createMessage(path, typetags, args);
+}
+
+function short(pos: number, tag: string, need: number, left: number): never {
+  fail('ERR_OSC_INVALID_ARGUMENT', pos, `'${tag}' argument needs ${need} bytes, ${left} left`);
+}
+
+function unknownTag(at: number, tag: number): never {
+  const shown = tag >= 0x20 && tag < 0x7f ? `'${String.fromCharCode(tag)}'` : `byte 0x${tag.toString(16)}`;
+  fail('ERR_OSC_UNKNOWN_TYPETAG', at, `unsupported typetag ${shown}`);
+}

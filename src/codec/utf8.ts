@@ -1,0 +1,86 @@
+// UTF-8 helpers tuned for OSC's short, mostly-ASCII strings: a JS loop beats TextEncoder's call
+// overhead below a few dozen bytes, and the decoder interns recurring strings without allocating.
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8');
+
+/** UTF-8 byte length of `s`, counting lone surrogates as U+FFFD (3 bytes) as TextEncoder does. */
+export function utf8Length(s: string): number {
+  const n = s.length;
+  let bytes = n;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      bytes += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // a pair: 2 code units, 4 bytes
+        i++;
+      } else {
+        bytes += 2;
+      }
+    } else {
+      bytes += 2;
+    }
+  }
+  return bytes;
+}
+
+/** Writes `s` at `pos`; `byteLength` is its UTF-8 length. Returns the position after it. */
+export function writeUtf8(out: Uint8Array, pos: number, s: string, byteLength: number): number {
+  const n = s.length;
+  if (byteLength === n && n < 64) {
+    for (let i = 0; i < n; i++) out[pos + i] = s.charCodeAt(i);
+  } else {
+    encoder.encodeInto(s, out.subarray(pos, pos + byteLength));
+  }
+  return pos + byteLength;
+}
+
+/** Returns bytes [start, end) as a string (invalid UTF-8 becomes U+FFFD). */
+export function readUtf8(bytes: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (n < 24) {
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = bytes[i] as number;
+      if (c >= 0x80) return decoder.decode(bytes.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return decoder.decode(bytes.subarray(start, end));
+}
+
+// A direct-mapped cache of recently decoded ASCII strings (paths, typetags, short arguments), so
+// that a stream of messages to the same address decodes its path without allocating a string.
+const INTERN_SLOTS = 1024;
+const internTable: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+
+/**
+ * Like {@link readUtf8}, with `hash` an FNV-1a hash of the bytes computed by the caller's scan.
+ * Strings up to 64 ASCII bytes are interned.
+ */
+export function readInterned(bytes: Uint8Array, start: number, end: number, hash: number, ascii: boolean): string {
+  const n = end - start;
+  if (!ascii || n > 64) return ascii ? readAscii(bytes, start, end) : decoder.decode(bytes.subarray(start, end));
+  const slot = hash & (INTERN_SLOTS - 1);
+  const cached = internTable[slot];
+  if (cached !== undefined && cached.length === n) {
+    let i = 0;
+    while (i < n && cached.charCodeAt(i) === bytes[start + i]) i++;
+    if (i === n) return cached;
+  }
+  const s = readAscii(bytes, start, end);
+  internTable[slot] = s;
+  return s;
+}
+
+function readAscii(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start > 64) return decoder.decode(bytes.subarray(start, end));
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i] as number);
+  return s;
+}

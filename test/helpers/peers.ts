@@ -1,0 +1,67 @@
+// Real liblo peers for differential tests. Locally a missing peer skips its tests with a message
+// naming the Debian package; under CI=true a missing peer fails the test instead.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { TestContext } from 'node:test';
+
+export const IN_CI = process.env.CI === 'true';
+
+export interface Peer {
+  readonly name: string;
+  readonly command: string;
+  readonly debianPackages: string;
+  readonly available: boolean;
+}
+
+function onPath(command: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function pythonHasLiblo(): boolean {
+  if (!existsSync('/usr/bin/python3')) return false;
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import liblo'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const OSCSEND: Peer = {
+  name: 'oscsend',
+  command: 'oscsend',
+  debianPackages: 'liblo-tools',
+  available: onPath('oscsend'),
+};
+
+export const OSCDUMP: Peer = {
+  name: 'oscdump',
+  command: 'oscdump',
+  debianPackages: 'liblo-tools',
+  available: onPath('oscdump'),
+};
+
+/** Debian's pyliblo, which only the system Python has. */
+export const PYLIBLO: Peer = {
+  name: 'python3-liblo',
+  command: '/usr/bin/python3',
+  debianPackages: 'python3-liblo',
+  available: pythonHasLiblo(),
+};
+
+/**
+ * Call first in a test that needs `peer`. Returns false (having skipped the test) when the peer is
+ * missing locally; under CI=true a missing peer is a failure.
+ */
+export function needPeer(t: TestContext, peer: Peer): boolean {
+  if (peer.available) return true;
+  const message = `${peer.name} is not installed: apt-get install ${peer.debianPackages}`;
+  if (IN_CI) throw new Error(`${message} (CI=true: interop tests may not be skipped)`);
+  t.skip(message);
+  return false;
+}
