@@ -1,9 +1,13 @@
 // The public API of aiolo. Everything exported is listed here by name.
 
+export { Address, type AddressOptions, type AddressTarget } from './address/address.js';
+export { MultiCast, MultiCastAddress, type MultiCastMember, type MultiCastOptions } from './address/multicast.js';
 export {
   ANY_ARGS,
   type AnyArgs,
+  ARGS,
   type ArgsOf,
+  type ArgsTarget,
   Bundle,
   type BundleElement,
   Char,
@@ -46,3 +50,22 @@ export {
   type TypetagValues,
   typespecString,
 } from './codec/index.js';
+export { OscOverflowError, RouteError } from './server/errors.js';
+export { merge } from './server/merge.js';
+export { ANY_PATH, type AnyPath, type Incoming, type Received, Route } from './server/route.js';
+export { Server, type ServerEvents, type ServerOptions, type ServerStats } from './server/server.js';
+export {
+  DEFAULT_HIGH_WATER_MARK,
+  type OverflowPolicy,
+  type SubscribeOptions,
+  Subscription,
+} from './server/subscription.js';
+export {
+  OscConfigError,
+  SendError,
+  type SendErrorCode,
+  StartError,
+  type StartErrorCode,
+} from './transport/errors.js';
+export { Sender } from './transport/sender.js';
+export { formatUrl, type ParsedUrl, type Proto, parseUrl } from './transport/url.js';

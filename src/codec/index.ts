@@ -13,7 +13,7 @@ export {
   OscError,
   OscPatternError,
 } from './errors.js';
-export { Message, type TypedPath } from './message.js';
+export { ARGS, type ArgsTarget, Message, type TypedPath } from './message.js';
 export { compilePattern, isPattern, matchPattern, Pattern, pathSegments, routePathProblem } from './pattern.js';
 export { NTP_UNIX_OFFSET, TimeTag } from './timetag.js';
 export {

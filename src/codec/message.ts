@@ -4,10 +4,20 @@ import { TimeTag } from './timetag.js';
 import { type ArgsOf, describe, inferTypetags, type Typespec, typespecString } from './typespec.js';
 import { Char, INFINITUM, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
 
-/** Something with a path and a typespec to send with, such as a server's `Route`. */
+/** Something with a path and a literal typespec to send with: `{ path: '/f', typespec: 'if' } as const`. */
 export interface TypedPath<T extends Typespec = Typespec> {
   readonly path: string;
   readonly typespec: T;
+}
+
+/** The key of a type-only brand: the argument tuple a target takes (a server's `Route<A>` carries one). */
+export const ARGS: unique symbol = Symbol('aiolo.args');
+
+/** A path and typespec whose arguments are `A`, such as a server's `Route<A>`. */
+export interface ArgsTarget<A extends readonly OscArg[]> {
+  readonly path: string | symbol;
+  readonly typespec: Typespec;
+  readonly [ARGS]: A;
 }
 
 /**
@@ -35,7 +45,8 @@ export class Message<A extends readonly OscArg[] = readonly OscArg[]> {
    */
   static typed<T extends Typespec>(path: string, typespec: T, ...args: ArgsOf<T>): Message<ArgsOf<T>>;
   static typed<T extends Typespec>(target: TypedPath<T>, ...args: ArgsOf<T>): Message<ArgsOf<T>>;
-  static typed(target: string | TypedPath, ...rest: unknown[]): Message {
+  static typed<A extends readonly OscArg[]>(target: ArgsTarget<A>, ...args: A): Message<A>;
+  static typed(target: string | TypedPath | ArgsTarget<readonly OscArg[]>, ...rest: unknown[]): Message {
     let path: string;
     let spec: Typespec;
     let args: unknown[];
@@ -44,6 +55,11 @@ export class Message<A extends readonly OscArg[] = readonly OscArg[]> {
       spec = rest[0] as Typespec;
       args = rest.slice(1);
     } else {
+      if (typeof target.path !== 'string') {
+        throw new OscEncodeError('ERR_OSC_INVALID_PATH', 'a message needs a literal path; ANY_PATH only receives', {
+          value: target.path,
+        });
+      }
       path = target.path;
       spec = target.typespec;
       args = rest;

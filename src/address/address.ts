@@ -1,0 +1,282 @@
+import type { Socket as DatagramSocket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import { DEFAULT_MAX_PACKET_SIZE } from '../codec/decode.js';
+import { OscConfigError, SendError } from '../transport/errors.js';
+import type { Framing } from '../transport/framing.js';
+import { type HasServerLink, SERVER_LINK, type Sink } from '../transport/link.js';
+import { Sender } from '../transport/sender.js';
+import { StreamLink } from '../transport/stream.js';
+import { closeUdp, interfaceAddress, resolveHost, sendUdp } from '../transport/udp.js';
+import { openUnixClient, type UnixClient } from '../transport/unix.js';
+import { formatUrl, isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
+
+/** Where an address sends: a liblo URL, or its parts. */
+export type AddressTarget =
+  | { readonly url: string }
+  | { readonly host?: string | undefined; readonly port: number | string; readonly proto?: 'udp' | 'tcp' | undefined }
+  | { readonly proto: 'unix'; readonly path: string };
+
+export interface AddressOptions {
+  /** TCP: frame packets with SLIP (OSC 1.1) instead of an int32 length prefix (OSC 1.0, liblo's default). */
+  readonly slip?: boolean | undefined;
+  /** TCP: disable Nagle's algorithm, so each packet leaves at once. Default true. */
+  readonly noDelay?: boolean | undefined;
+  /** UDP multicast: TTL of what is sent. Default 1. */
+  readonly ttl?: number | undefined;
+  /** UDP multicast: the interface (name) or its IPv4 address (`ip`) to send from. */
+  readonly iface?: string | undefined;
+  readonly ip?: string | undefined;
+  /**
+   * Send from this server's socket (liblo's `lo_send_from`): over UDP the datagrams carry the
+   * server's port, so replies reach its routes; over TCP the server dispatches what comes back.
+   */
+  readonly server?: HasServerLink | undefined;
+}
+
+/** A reply path, made by a server for a message's `source`. */
+export const REPLY_SINK: unique symbol = Symbol('aiolo.replySink');
+interface ReplyTarget {
+  readonly [REPLY_SINK]: Sink;
+}
+
+const TARGET_KEYS = ['url', 'host', 'port', 'proto', 'path'];
+
+/**
+ * A destination for OSC packets: `new Address({ url: 'osc.udp://localhost:9000/' })`,
+ * `new Address({ port: 9000 })` (UDP to localhost), `new Address({ host, port, proto: 'tcp' }, { slip: true })`.
+ * Sockets and connections open on the first send and are kept for reuse; a dropped TCP connection
+ * is opened again on the next send. `close()` releases them.
+ */
+export class Address extends Sender implements AsyncDisposable {
+  readonly url: string;
+  readonly proto: Proto;
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  /** The socket path of a Unix address. */
+  readonly path: string | undefined;
+  readonly #options: AddressOptions;
+  readonly #scheme: string;
+  readonly #reply: Sink | undefined;
+  #udp: { socket: DatagramSocket; own: boolean; address: string } | undefined;
+  #udpOpening: Promise<{ socket: DatagramSocket; own: boolean; address: string }> | undefined;
+  #tcp: StreamLink | undefined;
+  #tcpOpening: Promise<StreamLink> | undefined;
+  #unix: Promise<UnixClient> | undefined;
+  #closed = false;
+
+  constructor(target: AddressTarget | ReplyTarget, options: AddressOptions = {}) {
+    super();
+    this.#options = options;
+    if (REPLY_SINK in target) {
+      const sink = target[REPLY_SINK];
+      this.#reply = sink;
+      this.url = sink.url;
+      this.proto = sink.proto;
+      this.#scheme = sink.proto;
+      this.host = undefined;
+      this.port = undefined;
+      this.path = undefined;
+      return;
+    }
+    this.#reply = undefined;
+    if (typeof target !== 'object' || target === null) {
+      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'new Address({ url }) or new Address({ host, port, proto })');
+    }
+    if ('url' in target && target.url !== undefined) {
+      const extra = TARGET_KEYS.filter((k) => k !== 'url' && (target as Record<string, unknown>)[k] !== undefined);
+      if (extra.length > 0) {
+        throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `give either url or ${extra.join('/')}, not both`);
+      }
+      const parsed = parseUrl(target.url);
+      this.#scheme = parsed.proto;
+      this.host = parsed.host ?? (parsed.proto === 'unix' ? undefined : 'localhost');
+      this.port = parsed.port;
+      this.path = parsed.path;
+      if (parsed.proto !== 'unix' && parsed.port === undefined) {
+        throw new OscConfigError(
+          'ERR_OSC_INVALID_URL',
+          `${target.url} has no port; use osc.${parsed.proto}://host:port/`,
+        );
+      }
+    } else if ('path' in target) {
+      this.#scheme = 'unix';
+      this.host = undefined;
+      this.port = undefined;
+      this.path = target.path;
+    } else {
+      if (!('port' in target) || target.port === undefined) {
+        throw new OscConfigError(
+          'ERR_OSC_INVALID_OPTIONS',
+          'an Address needs a url, or a port (and optionally host and proto)',
+        );
+      }
+      const proto = target.proto ?? 'udp';
+      if (proto !== 'udp' && proto !== 'tcp') {
+        throw new OscConfigError(
+          'ERR_OSC_INVALID_OPTIONS',
+          `proto is 'udp', 'tcp' or 'unix' (with path), got ${String(proto)}`,
+        );
+      }
+      this.#scheme = proto;
+      this.host = target.host ?? 'localhost';
+      this.port = parsePort(target.port, 'Address');
+      this.path = undefined;
+    }
+    this.proto = isProto(this.#scheme) ? this.#scheme : 'udp';
+    this.url = formatUrl(this.#scheme, this.host, this.port, this.path);
+    if (options.slip && this.#scheme !== 'tcp') {
+      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'slip framing is for TCP addresses');
+    }
+  }
+
+  /** Whether `close()` was called. A closed address refuses to send. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  protected sendPacket(packet: Uint8Array): Promise<number> {
+    if (this.#reply !== undefined) return this.#reply.send(packet);
+    if (this.#closed) return Promise.reject(new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`));
+    switch (this.#scheme) {
+      case 'udp':
+        return this.#sendUdp(packet);
+      case 'tcp':
+        return this.#sendTcp(packet);
+      case 'unix':
+        return this.#sendUnix(packet);
+      default:
+        return Promise.reject(
+          new SendError(
+            'ERR_OSC_UNKNOWN_PROTOCOL',
+            `protocol '${this.#scheme}' is not supported; use udp, tcp or unix`,
+          ),
+        );
+    }
+  }
+
+  async #sendUdp(packet: Uint8Array): Promise<number> {
+    if (this.#udp === undefined) this.#udpOpening ??= this.#openUdp();
+    const udp = this.#udp ?? (await this.#udpOpening);
+    if (udp === undefined) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
+    return sendUdp(udp.socket, packet, this.port as number, udp.address);
+  }
+
+  async #openUdp(): Promise<{ socket: DatagramSocket; own: boolean; address: string }> {
+    try {
+      const fromServer = this.#options.server?.[SERVER_LINK].datagramSocket;
+      const family = fromServer ? (fromServer.address().family === 'IPv6' ? 6 : 4) : 0;
+      const { address, family: resolved } = await resolveHost(this.host ?? 'localhost', family);
+      let socket: DatagramSocket;
+      let own: boolean;
+      if (fromServer !== undefined) {
+        socket = fromServer;
+        own = false;
+      } else {
+        socket = createSocket(resolved === 6 ? 'udp6' : 'udp4');
+        socket.on('error', () => {}); // send errors arrive at each send's callback
+        // an idle sending socket does not keep the process alive (a send in flight still does)
+        socket.unref();
+        own = true;
+        if (isMulticastAddress(address) && resolved === 4) {
+          await new Promise<void>((resolve) => socket.bind(0, resolve));
+          socket.setMulticastTTL(this.#options.ttl ?? 1);
+          const local = interfaceAddress(this.#options.iface, this.#options.ip);
+          if (local !== undefined) socket.setMulticastInterface(local);
+        } else if (address === '255.255.255.255') {
+          await new Promise<void>((resolve) => socket.bind(0, resolve));
+          socket.setBroadcast(true);
+        }
+      }
+      const udp = { socket, own, address };
+      if (this.#closed) {
+        if (own) await closeUdp(socket);
+        throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
+      }
+      this.#udp = udp;
+      return udp;
+    } finally {
+      this.#udpOpening = undefined;
+    }
+  }
+
+  async #sendTcp(packet: Uint8Array): Promise<number> {
+    let link = this.#tcp;
+    if (link === undefined || link.closed) {
+      this.#tcpOpening ??= this.#openTcp();
+      link = await this.#tcpOpening;
+    }
+    return link.write(packet);
+  }
+
+  async #openTcp(): Promise<StreamLink> {
+    try {
+      const framing: Framing = this.#options.slip ? 'slip' : 'length';
+      const socket = connect({
+        host: this.host ?? 'localhost',
+        port: this.port as number,
+        noDelay: this.#options.noDelay ?? true,
+      });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', resolve);
+        socket.once('error', reject);
+      }).catch((err: Error) => {
+        socket.destroy();
+        throw new SendError('ERR_OSC_SEND_FAILED', `cannot connect to ${this.url}: ${err.message}`, { cause: err });
+      });
+      const server = this.#options.server?.[SERVER_LINK];
+      if (server === undefined) socket.unref(); // as for UDP: idle, it does not hold the process open
+      const link =
+        server !== undefined
+          ? server.attachStream(socket, framing)
+          : new StreamLink(socket, {
+              maxFrame: DEFAULT_MAX_PACKET_SIZE,
+              writeFraming: framing,
+              // without a server, what the peer sends back has nowhere to go
+              handlers: { frame() {}, framingError() {}, closed() {} },
+            });
+      if (this.#closed) {
+        await link.close();
+        throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
+      }
+      this.#tcp = link;
+      return link;
+    } finally {
+      this.#tcpOpening = undefined;
+    }
+  }
+
+  async #sendUnix(packet: Uint8Array): Promise<number> {
+    this.#unix ??= openUnixClient(this.path as string).catch((err: unknown) => {
+      this.#unix = undefined;
+      throw err;
+    });
+    const client = await this.#unix;
+    return client.send(packet);
+  }
+
+  /** Closes this address's own socket or connection (never a server's). Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const udp = this.#udp;
+    const tcp = this.#tcp;
+    const unix = this.#unix;
+    this.#udp = undefined;
+    this.#tcp = undefined;
+    this.#unix = undefined;
+    await Promise.all([
+      udp?.own ? closeUdp(udp.socket) : undefined,
+      tcp?.close(),
+      unix?.then((c) => c.close()).catch(() => undefined),
+    ]);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  override toString(): string {
+    return `Address(${this.url})`;
+  }
+}

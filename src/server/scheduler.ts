@@ -1,0 +1,142 @@
+import { TimeTag } from '../codec/timetag.js';
+
+interface Entry<T> {
+  readonly seconds: number;
+  readonly fraction: number;
+  readonly seq: number;
+  readonly item: T;
+}
+
+function before<T>(a: Entry<T>, b: Entry<T>): boolean {
+  return a.seconds !== b.seconds
+    ? a.seconds < b.seconds
+    : a.fraction !== b.fraction
+      ? a.fraction < b.fraction
+      : a.seq < b.seq;
+}
+
+/** liblo caps `lo_server_next_event_delay` at 100 seconds; so does {@link Scheduler.nextDelay}. */
+export const MAX_EVENT_DELAY = 100;
+// Node's timers have millisecond granularity and may fire a fraction of a millisecond before the
+// wall-clock instant asked for; wake this much early and step the rest with setImmediate.
+const EARLY_WAKE_MS = 2;
+
+/**
+ * Holds items until their timetag and hands them to `dispatch` then, never early: a binary heap
+ * ordered by timetag and then arrival (equal timetags keep their order, even across packets), with
+ * one timer for the earliest.
+ */
+export class Scheduler<T> {
+  readonly #heap: Entry<T>[] = [];
+  readonly #dispatch: (item: T, timetag: TimeTag) => void;
+  #seq = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  #armedFor: Entry<T> | undefined;
+
+  constructor(dispatch: (item: T, timetag: TimeTag) => void) {
+    this.#dispatch = dispatch;
+  }
+
+  get pending(): number {
+    return this.#heap.length;
+  }
+
+  /** Seconds until the next item is due: 0 if overdue, {@link MAX_EVENT_DELAY} at most (and when empty). */
+  nextDelay(now: TimeTag = TimeTag.now()): number {
+    const head = this.#heap[0];
+    if (head === undefined) return MAX_EVENT_DELAY;
+    const d = new TimeTag(head.seconds, head.fraction).diff(now);
+    return Math.min(MAX_EVENT_DELAY, Math.max(0, d));
+  }
+
+  add(timetag: TimeTag, item: T): void {
+    const entry = { seconds: timetag.seconds, fraction: timetag.fraction, seq: this.#seq++, item };
+    const heap = this.#heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(entry, heap[parent] as Entry<T>)) break;
+      heap[i] = heap[parent] as Entry<T>;
+      i = parent;
+    }
+    heap[i] = entry;
+    if (i === 0) this.#arm();
+  }
+
+  #pop(): Entry<T> {
+    const heap = this.#heap;
+    const top = heap[0] as Entry<T>;
+    const last = heap.pop() as Entry<T>;
+    if (heap.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        let best = last;
+        if (l < heap.length && before(heap[l] as Entry<T>, best)) {
+          m = l;
+          best = heap[l] as Entry<T>;
+        }
+        if (r < heap.length && before(heap[r] as Entry<T>, best)) m = r;
+        if (m === i) break;
+        heap[i] = heap[m] as Entry<T>;
+        i = m;
+      }
+      heap[i] = last;
+    }
+    return top;
+  }
+
+  #arm(): void {
+    const head = this.#heap[0];
+    if (head === undefined || head === this.#armedFor) return;
+    this.#cancel();
+    this.#armedFor = head;
+    const ms = this.nextDelay() * 1000;
+    if (ms > EARLY_WAKE_MS) {
+      this.#timer = setTimeout(() => this.#tick(), ms - EARLY_WAKE_MS);
+    } else {
+      this.#immediate = setImmediate(() => this.#tick());
+    }
+  }
+
+  #cancel(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    this.#armedFor = undefined;
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    this.#armedFor = undefined;
+    const now = TimeTag.now();
+    while (this.#heap.length > 0) {
+      const head = this.#heap[0] as Entry<T>;
+      if (head.seconds > now.seconds || (head.seconds === now.seconds && head.fraction > now.fraction)) break;
+      this.#pop();
+      this.#dispatch(head.item, new TimeTag(head.seconds, head.fraction));
+    }
+    this.#arm();
+  }
+
+  /** Drops everything and cancels the timer. */
+  clear(): void {
+    this.#cancel();
+    this.#heap.length = 0;
+  }
+
+  /** Hands over everything at once, in order (for turning the queue off). */
+  flush(): void {
+    this.#cancel();
+    while (this.#heap.length > 0) {
+      const e = this.#pop();
+      this.#dispatch(e.item, new TimeTag(e.seconds, e.fraction));
+    }
+  }
+}

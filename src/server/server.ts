@@ -1,0 +1,740 @@
+import type { Socket as DatagramSocket, RemoteInfo } from 'node:dgram';
+import { EventEmitter } from 'node:events';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { debuglog } from 'node:util';
+import { Address, type AddressOptions, type AddressTarget, REPLY_SINK } from '../address/address.js';
+import { MultiCast } from '../address/multicast.js';
+import { Bundle } from '../codec/bundle.js';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
+import { OscDecodeError } from '../codec/errors.js';
+import type { Message } from '../codec/message.js';
+import { compilePattern, isPattern, type Pattern } from '../codec/pattern.js';
+import { TimeTag } from '../codec/timetag.js';
+import { type AnyArgs, type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
+import type { OscArg } from '../codec/values.js';
+import { OscConfigError, SendError, StartError } from '../transport/errors.js';
+import type { Framing } from '../transport/framing.js';
+import { SERVER_LINK, type ServerLink, type Sink } from '../transport/link.js';
+import { StreamLink } from '../transport/stream.js';
+import { bindUdp, closeUdp, sendUdp } from '../transport/udp.js';
+import { bindUnix, type UnixServer } from '../transport/unix.js';
+import { formatUrl, isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
+import { canCoerce, coerceArgs } from './coerce.js';
+import { RouteError } from './errors.js';
+import { ANY_PATH, type AnyPath, type Delivery, type Received, Route } from './route.js';
+import { Scheduler } from './scheduler.js';
+import type { Holdable, Subscription } from './subscription.js';
+
+const debug = debuglog('aiolo');
+
+export interface ServerOptions {
+  /** A liblo URL: `osc.udp://:9000`, `osc.tcp://127.0.0.1:0`, `osc.unix:///tmp/x.sock`, `osc.udp://224.0.1.9:9000` (a group). */
+  readonly url?: string | undefined;
+  /** Port to listen on (0: any free port), or a socket path (`/tmp/x.sock`) for a Unix server. */
+  readonly port?: number | string | undefined;
+  /** `'udp'` (default), `'tcp'` or `'unix'`. */
+  readonly proto?: Proto | undefined;
+  /** Address to listen on. Default all IPv4 addresses (as liblo); `'127.0.0.1'` or `'::1'` for this host only. */
+  readonly host?: string | undefined;
+  /** Join a multicast group. */
+  readonly multicast?: MultiCast | undefined;
+  /** Dispatch bundled messages at their timetag (default true); false dispatches at once, timetag attached. */
+  readonly queue?: boolean | undefined;
+  /** liblo's coercion between i h f d, and between s S, to reach a route's typespec. Default true. */
+  readonly coerce?: boolean | undefined;
+  /** Largest packet (UDP datagram, TCP frame) accepted. Default 1 MiB (UDP cannot exceed 65507). */
+  readonly maxPacketSize?: number | undefined;
+  /** Deepest bundle nesting accepted. Default 32. */
+  readonly maxDepth?: number | undefined;
+  /** Accept `r` and arrays, which liblo rejects. Default true. */
+  readonly extendedTypes?: boolean | undefined;
+  /** SO_RCVBUF for UDP. */
+  readonly recvBufferSize?: number | undefined;
+  /** TCP connections served at once; more are refused. Default 1024. */
+  readonly maxConnections?: number | undefined;
+  /** Bundled messages waiting for their time; more are dropped and reported. Default 65536. */
+  readonly maxQueued?: number | undefined;
+  /** Messages timed further ahead than this (seconds) are dropped and reported. Default 86400. */
+  readonly maxScheduleAhead?: number | undefined;
+  /** File mode of a Unix server's socket. Default 0o600 (the owner only). */
+  readonly socketMode?: number | undefined;
+}
+
+export interface ServerStats {
+  /** Packets received (datagrams, TCP frames). */
+  packets: number;
+  /** Messages decoded from them (each message of a bundle counts). */
+  messages: number;
+  /** Messages handed to at least one route. */
+  dispatched: number;
+  malformed: number;
+  unmatched: number;
+  /** Messages held for their timetag right now. */
+  queued: number;
+  /** Bundled messages dropped because the queue was full or they were timed too far ahead. */
+  queueDropped: number;
+  /** Messages subscriptions discarded because their consumers fell behind. */
+  overflowed: number;
+  /** Open TCP connections. */
+  connections: number;
+}
+
+export interface ServerEvents {
+  /** A packet that is not valid OSC (or a TCP frame over the limit); the server goes on. */
+  malformed: [error: OscDecodeError, source: Address];
+  /** A message no route took. */
+  unmatched: [message: Received];
+  /** A subscription discarded a message (its consumer fell `highWaterMark` behind). */
+  overflow: [subscription: Subscription<unknown>, dropped: number];
+  /** A bundled message was dropped: the schedule was full, or it was timed too far ahead. */
+  scheduleOverflow: [message: Received, reason: 'full' | 'horizon'];
+  /** A TCP connection was accepted. */
+  connection: [source: Address];
+}
+
+type Origin =
+  | { readonly kind: 'udp'; readonly from: RemoteInfo }
+  | { readonly kind: 'tcp'; readonly link: StreamLink }
+  | { readonly kind: 'unix' };
+
+interface Scheduled {
+  readonly message: Message;
+  readonly origin: Origin;
+  readonly source: Address | undefined;
+}
+
+interface Config {
+  readonly proto: string;
+  readonly host: string | undefined;
+  readonly port: number;
+  readonly path: string | undefined;
+  readonly multicast: MultiCast | undefined;
+}
+
+const CONFLICTS: [string, string][] = [
+  ['url', 'port'],
+  ['url', 'proto'],
+  ['url', 'multicast'],
+  ['url', 'host'],
+  ['multicast', 'port'],
+  ['multicast', 'proto'],
+  ['multicast', 'host'],
+];
+
+function configure(options: ServerOptions): Config {
+  for (const [a, b] of CONFLICTS) {
+    if (
+      (options as Record<string, unknown>)[a] !== undefined &&
+      (options as Record<string, unknown>)[b] !== undefined
+    ) {
+      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `Server options ${a} and ${b} conflict: give one of them`);
+    }
+  }
+  if (options.multicast !== undefined) {
+    if (!(options.multicast instanceof MultiCast)) {
+      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'multicast takes a MultiCast(group, { port })');
+    }
+    return {
+      proto: 'udp',
+      host: undefined,
+      port: options.multicast.port,
+      path: undefined,
+      multicast: options.multicast,
+    };
+  }
+  if (options.url !== undefined) {
+    const u = parseUrl(options.url);
+    if (u.proto === 'unix') return { proto: 'unix', host: undefined, port: 0, path: u.path, multicast: undefined };
+    // as in liblo, a server URL's host that is a multicast group means "join it"
+    if (u.host !== undefined && isMulticastAddress(u.host)) {
+      return {
+        proto: u.proto,
+        host: undefined,
+        port: u.port ?? 0,
+        path: undefined,
+        multicast: new MultiCast(u.host, { port: u.port ?? 0 }),
+      };
+    }
+    return { proto: u.proto, host: u.host, port: u.port ?? 0, path: undefined, multicast: undefined };
+  }
+  const proto = options.proto;
+  if (proto !== undefined && !isProto(proto)) {
+    throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `proto is 'udp', 'tcp' or 'unix', got ${String(proto)}`);
+  }
+  const port = options.port;
+  if (typeof port === 'string' && port.startsWith('/')) {
+    if (proto !== undefined && proto !== 'unix') {
+      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `a socket path is for proto 'unix', not '${proto}'`);
+    }
+    return { proto: 'unix', host: undefined, port: 0, path: port, multicast: undefined };
+  }
+  if (proto === 'unix') {
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      "a unix server needs a socket path: { proto: 'unix', port: '/tmp/x.sock' }",
+    );
+  }
+  return {
+    proto: proto ?? 'udp',
+    host: options.host,
+    port: port === undefined ? 0 : parsePort(port, 'Server'),
+    path: undefined,
+    multicast: undefined,
+  };
+}
+
+/**
+ * An OSC server: listens on UDP (IPv4 or IPv6), TCP (length-prefixed or SLIP framing, detected per
+ * connection), a Unix datagram socket, or a multicast group, and dispatches what arrives to its
+ * routes' subscriptions — bundled messages at their timetag. Network input never throws: malformed
+ * packets are counted and reported with `'malformed'`, and the server goes on.
+ */
+export class Server extends EventEmitter<ServerEvents> implements AsyncDisposable {
+  readonly queue: boolean;
+  readonly coerce: boolean;
+  /** The multicast group this server is a member of. */
+  readonly multicast: MultiCast | undefined;
+  readonly #options: ServerOptions;
+  readonly #config: Config;
+  readonly #maxPacketSize: number;
+  readonly #maxQueued: number;
+  readonly #maxScheduleAhead: number;
+  readonly #literal = new Map<string, Route[]>();
+  readonly #anyPath: Route[] = [];
+  readonly #all = new Set<Route>();
+  readonly #scheduler: Scheduler<Scheduled>;
+  readonly #stats: ServerStats = {
+    packets: 0,
+    messages: 0,
+    dispatched: 0,
+    malformed: 0,
+    unmatched: 0,
+    queued: 0,
+    queueDropped: 0,
+    overflowed: 0,
+    connections: 0,
+  };
+  readonly #links = new Set<StreamLink>();
+  readonly #onDrop = (sub: Subscription<unknown>, dropped: number): void => {
+    this.#stats.overflowed++;
+    this.emit('overflow', sub, dropped);
+  };
+  #udp: DatagramSocket | undefined;
+  #tcp: NetServer | undefined;
+  #unix: UnixServer | undefined;
+  #port: number | undefined;
+  #url: string | undefined;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  #running = false;
+  #seq = 0;
+  readonly #replies: ReplyContext = { udp: () => this.#udp };
+
+  constructor(options: ServerOptions = {}) {
+    super();
+    this.#options = options;
+    this.#config = configure(options);
+    this.multicast = this.#config.multicast;
+    this.queue = options.queue ?? true;
+    this.coerce = options.coerce ?? true;
+    this.#maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+    this.#maxQueued = options.maxQueued ?? 65536;
+    this.#maxScheduleAhead = options.maxScheduleAhead ?? 86400;
+    this.#scheduler = new Scheduler((item, timetag) => {
+      this.#stats.queued = this.#scheduler.pending;
+      this.#dispatch(item.message, timetag, item.origin, item.source);
+    });
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** `'udp'`, `'tcp'` or `'unix'` (or the unknown scheme a URL named). */
+  get proto(): string {
+    return this.#config.proto;
+  }
+
+  /** The port listened on, once started (the real one when 0 was asked for). */
+  get port(): number | undefined {
+    return this.#port;
+  }
+
+  /** The socket path of a Unix server. */
+  get path(): string | undefined {
+    return this.#config.path;
+  }
+
+  /**
+   * Where to reach this server, once started: `osc.udp://localhost:PORT/` (the host it listens on,
+   * or localhost when it listens on every address), `osc.unix:///path`.
+   */
+  get url(): string | undefined {
+    return this.#url;
+  }
+
+  /** Counters, updated as the server runs. */
+  get stats(): Readonly<ServerStats> {
+    return this.#stats;
+  }
+
+  /** Whether bundled messages wait for their time. */
+  get eventsPending(): boolean {
+    return this.#scheduler.pending > 0;
+  }
+
+  /** Seconds until the next bundled message is due (0 if overdue; 100 at most, and when none is). */
+  get nextEventDelay(): number {
+    return this.#scheduler.nextDelay();
+  }
+
+  // ---- routes
+
+  /**
+   * Registers a route: `server.route('/foo', 'hdm')` is a `Route<[bigint, number, Midi]>`;
+   * without a typespec it takes any arguments. A route already registered with the same path and
+   * typespec is returned again. `server.route(route)` registers a Route made elsewhere.
+   */
+  route<T extends Typespec = AnyArgs>(path: string | AnyPath, typespec?: T): Route<ArgsOf<T>>;
+  route<R extends Route<readonly OscArg[]>>(route: R): R;
+  route(target: string | AnyPath | Route<readonly OscArg[]>, typespec?: Typespec): Route<readonly OscArg[]> {
+    let route: Route<readonly OscArg[]>;
+    if (target instanceof Route) {
+      if (typespec !== undefined) throw new RouteError('ERR_OSC_INVALID_ROUTE', 'a Route has its own typespec');
+      route = target;
+    } else {
+      const candidate = new Route(target, typespec);
+      const existing = this.#find(candidate.path, candidate.typetags);
+      if (existing !== undefined) return existing;
+      route = candidate;
+    }
+    if (this.#all.has(route)) return route;
+    this.#all.add(route);
+    if (route.path === ANY_PATH) {
+      this.#anyPath.push(route);
+    } else {
+      const list = this.#literal.get(route.path);
+      if (list === undefined) this.#literal.set(route.path, [route]);
+      else list.push(route);
+    }
+    route.dropListeners.add(this.#onDrop);
+    if (this.#running) route.serving(this, true);
+    return route;
+  }
+
+  /** Removes a route (or the route with this path and typespec); its subscriptions end. */
+  unroute(target: Route<readonly OscArg[]> | string | AnyPath, typespec?: Typespec): Route<readonly OscArg[]> {
+    const route =
+      target instanceof Route
+        ? this.#all.has(target)
+          ? target
+          : undefined
+        : this.#find(target, typespec === undefined ? null : typespecString(typespec));
+    if (route === undefined)
+      throw new RouteError('ERR_OSC_NOT_ROUTED', `${String(target)} is not routed on this server`);
+    this.#all.delete(route);
+    const list = route.path === ANY_PATH ? this.#anyPath : this.#literal.get(route.path);
+    if (list !== undefined) list.splice(list.indexOf(route), 1);
+    if (route.path !== ANY_PATH && list?.length === 0) this.#literal.delete(route.path);
+    route.dropListeners.delete(this.#onDrop);
+    route.serving(this, false);
+    return route;
+  }
+
+  /** The routes registered, in registration order. */
+  get routes(): readonly Route<readonly OscArg[]>[] {
+    return [...this.#all];
+  }
+
+  #find(path: string | AnyPath, typetags: string | null): Route | undefined {
+    const list = path === ANY_PATH ? this.#anyPath : this.#literal.get(path);
+    return list?.find((r) => r.typetags === typetags);
+  }
+
+  /**
+   * An address that sends from this server's socket (liblo's `lo_send_from`), so that replies come
+   * back to this server's routes: `server.address('osc.udp://localhost:57110/')`.
+   */
+  address(target: string | AddressTarget, options: Omit<AddressOptions, 'server'> = {}): Address {
+    return new Address(typeof target === 'string' ? { url: target } : target, { ...options, server: this });
+  }
+
+  // ---- lifecycle
+
+  /** Starts listening. Resolves once bound; rejects with {@link StartError}. Calling it while running does nothing. */
+  start(): Promise<void> {
+    if (this.#running) return Promise.resolve();
+    this.#starting ??= this.#start().finally(() => {
+      this.#starting = undefined;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    await this.#stopping;
+    const c = this.#config;
+    switch (c.proto) {
+      case 'udp': {
+        const socket = await bindUdp(
+          { host: c.host, port: c.port, recvBufferSize: this.#options.recvBufferSize, multicast: c.multicast },
+          (packet, from) => this.#packet(packet, { kind: 'udp', from }),
+        );
+        this.#udp = socket;
+        const addr = socket.address();
+        this.#port = addr.port;
+        this.#url = formatUrl('udp', c.multicast?.group ?? displayHost(c.host), addr.port);
+        break;
+      }
+      case 'tcp': {
+        const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+        server.maxConnections = this.#options.maxConnections ?? 1024;
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ port: c.port, host: c.host ?? '0.0.0.0' }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        }).catch((err: NodeJS.ErrnoException) => {
+          server.close();
+          throw err.code === 'EADDRINUSE'
+            ? new StartError(
+                'ERR_OSC_ADDRESS_IN_USE',
+                `tcp port ${c.port} is already in use; choose another, or 0 for any free one`,
+                { cause: err },
+              )
+            : new StartError(
+                'ERR_OSC_START_FAILED',
+                `cannot listen on tcp ${c.host ?? '0.0.0.0'}:${c.port}: ${err.message}`,
+                { cause: err },
+              );
+        });
+        server.on('error', (err) => debug('tcp server error: %s', err.message));
+        this.#tcp = server;
+        const addr = server.address();
+        this.#port = typeof addr === 'object' && addr !== null ? addr.port : c.port;
+        this.#url = formatUrl('tcp', displayHost(c.host), this.#port);
+        break;
+      }
+      case 'unix': {
+        this.#unix = await bindUnix(c.path as string, this.#options.socketMode ?? 0o600, (packet) =>
+          this.#packet(packet, { kind: 'unix' }),
+        );
+        this.#port = undefined;
+        this.#url = formatUrl('unix', undefined, undefined, c.path);
+        break;
+      }
+      default:
+        throw new StartError(
+          'ERR_OSC_UNKNOWN_PROTOCOL',
+          `protocol '${c.proto}' is not supported; use osc.udp, osc.tcp or osc.unix`,
+        );
+    }
+    this.#running = true;
+    for (const route of this.#all) route.serving(this, true);
+    debug('server started at %s', this.#url);
+  }
+
+  /**
+   * Stops: closes every socket and connection, removes the Unix socket file, drops bundled
+   * messages still waiting, and ends every subscription (after what it has buffered). Idempotent.
+   */
+  stop(): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    if (!this.#running && this.#starting === undefined) return Promise.resolve();
+    this.#stopping = this.#stop().finally(() => {
+      this.#stopping = undefined;
+    });
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    await this.#starting?.catch(() => undefined);
+    this.#running = false;
+    const udp = this.#udp;
+    const tcp = this.#tcp;
+    const unix = this.#unix;
+    this.#udp = undefined;
+    this.#tcp = undefined;
+    this.#unix = undefined;
+    try {
+      this.#scheduler.clear();
+      this.#stats.queued = 0;
+      await Promise.all([
+        udp ? closeUdp(udp) : undefined,
+        tcp
+          ? new Promise<void>((resolve) => {
+              tcp.close(() => resolve());
+            })
+          : undefined,
+        ...[...this.#links].map((l) => l.close()),
+        unix?.close(),
+      ]);
+    } finally {
+      this.#links.clear();
+      for (const route of this.#all) route.serving(this, false);
+      debug('server stopped');
+    }
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  // ---- what addresses sending from this server use
+
+  get [SERVER_LINK](): ServerLink {
+    return {
+      datagramSocket: this.#udp,
+      attachStream: (socket: Socket, writeFraming: Framing) => this.#attach(socket, writeFraming),
+    };
+  }
+
+  // ---- receiving
+
+  #accept(socket: Socket): void {
+    const link = this.#attach(socket, undefined);
+    if (this.listenerCount('connection') > 0) this.emit('connection', sourceFor(this.#replies, { kind: 'tcp', link }));
+  }
+
+  #attach(socket: Socket, writeFraming: Framing | undefined): StreamLink {
+    const link = new StreamLink(socket, {
+      maxFrame: this.#maxPacketSize,
+      ...(writeFraming === undefined ? {} : { writeFraming }),
+      handlers: {
+        frame: (packet, l) => this.#packet(packet, { kind: 'tcp', link: l }),
+        framingError: (err, l) => {
+          this.#malformed(
+            new OscDecodeError(
+              'ERR_OSC_TOO_LARGE',
+              0,
+              `TCP frame of ${err.size} bytes exceeds maxPacketSize ${this.#maxPacketSize}; closing the connection`,
+            ),
+            { kind: 'tcp', link: l },
+          );
+        },
+        closed: (l) => {
+          if (this.#links.delete(l)) this.#stats.connections--;
+        },
+      },
+    });
+    if (!link.closed) {
+      this.#links.add(link);
+      this.#stats.connections++;
+    }
+    return link;
+  }
+
+  #packet(packet: Uint8Array, origin: Origin): void {
+    if (!this.#running) return;
+    this.#stats.packets++;
+    if (packet.length === 0) return; // liblo ignores empty datagrams too
+    let decoded: Message | Bundle;
+    try {
+      decoded = decode(packet, {
+        maxPacketSize: this.#maxPacketSize,
+        maxDepth: this.#options.maxDepth ?? DEFAULT_MAX_DEPTH,
+        extendedTypes: this.#options.extendedTypes ?? true,
+      });
+    } catch (err) {
+      if (err instanceof OscDecodeError) this.#malformed(err, origin);
+      else debug('unexpected decode failure: %s', String(err)); // never thrown, by the decoder's contract
+      return;
+    }
+    try {
+      if (decoded instanceof Bundle) this.#bundle(decoded, origin, TimeTag.now());
+      else this.#dispatch(decoded, TimeTag.IMMEDIATE, origin, undefined);
+    } catch (err) {
+      // a listener of ours threw (a user's 'unmatched' or 'overflow' handler): keep serving
+      debug('dispatch failed: %s', String(err));
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+
+  #malformed(error: OscDecodeError, origin: Origin): void {
+    this.#stats.malformed++;
+    debug('malformed packet: %s', error.message);
+    if (this.listenerCount('malformed') > 0) this.emit('malformed', error, sourceFor(this.#replies, origin));
+  }
+
+  #bundle(bundle: Bundle, origin: Origin, now: TimeTag): void {
+    const tt = bundle.timetag;
+    const immediate = tt.isImmediate || tt.compare(now) <= 0 || !this.queue;
+    for (const element of bundle.elements) {
+      if (element instanceof Bundle) {
+        this.#bundle(element, origin, now); // a nested bundle keeps its own timetag
+      } else if (immediate) {
+        this.#dispatch(element, tt, origin, undefined);
+      } else {
+        this.#schedule(element, tt, origin, now);
+      }
+    }
+  }
+
+  #schedule(message: Message, timetag: TimeTag, origin: Origin, now: TimeTag): void {
+    const reason =
+      this.#scheduler.pending >= this.#maxQueued
+        ? 'full'
+        : timetag.diff(now) > this.#maxScheduleAhead
+          ? 'horizon'
+          : undefined;
+    if (reason !== undefined) {
+      this.#stats.messages++;
+      this.#stats.queueDropped++;
+      if (this.listenerCount('scheduleOverflow') > 0) {
+        const source = sourceFor(this.#replies, origin);
+        this.emit(
+          'scheduleOverflow',
+          { path: message.path, typetags: message.typetags, args: message.args, timetag, source },
+          reason,
+        );
+      }
+      return;
+    }
+    // the reply path is fixed now: liblo 0.31 resolves it at dispatch, from whoever sent last
+    this.#scheduler.add(timetag, { message, origin, source: undefined });
+    this.#stats.queued = this.#scheduler.pending;
+  }
+
+  #dispatch(message: Message, timetag: TimeTag, origin: Origin, source: Address | undefined): void {
+    if (!this.#running) return;
+    this.#stats.messages++;
+    const path = message.path;
+    let delivery: ServerDelivery | undefined;
+    const direct = this.#literal.get(path);
+    if (direct !== undefined) {
+      for (const route of direct) delivery = this.#offer(route, message, timetag, origin, source, delivery);
+    } else if (isPattern(path)) {
+      let pattern: Pattern | undefined;
+      try {
+        pattern = compilePattern(path);
+      } catch {
+        pattern = undefined; // an invalid pattern matches nothing
+      }
+      if (pattern !== undefined) {
+        for (const routes of this.#literal.values()) {
+          if (!pattern.matchesSegments((routes[0] as Route).segments)) continue;
+          for (const route of routes) delivery = this.#offer(route, message, timetag, origin, source, delivery);
+        }
+      }
+    }
+    for (const route of this.#anyPath) delivery = this.#offer(route, message, timetag, origin, source, delivery);
+    if (delivery !== undefined) {
+      this.#stats.dispatched++;
+    } else {
+      this.#stats.unmatched++;
+      if (this.listenerCount('unmatched') > 0) {
+        this.emit('unmatched', new ServerDelivery(this.#replies, message, timetag, origin, source, this.#seq++));
+      }
+    }
+  }
+
+  /** Delivers to `route` if the typetags fit (or coerce); returns the delivery record, made on first use. */
+  #offer(
+    route: Route,
+    message: Message,
+    timetag: TimeTag,
+    origin: Origin,
+    source: Address | undefined,
+    delivery: ServerDelivery | undefined,
+  ): ServerDelivery | undefined {
+    const want = route.typetags;
+    const have = message.typetags;
+    let args: readonly OscArg[] = message.args;
+    if (want !== null && want !== have) {
+      if (!this.coerce || !canCoerce(have, want)) return delivery;
+      args = coerceArgs(message.args, have, want);
+    }
+    const d = delivery ?? new ServerDelivery(this.#replies, message, timetag, origin, source, this.#seq++);
+    route.deliver(d, args, want ?? have);
+    return d;
+  }
+}
+
+/** What reply addresses need of their server: its UDP socket, while it runs. */
+interface ReplyContext {
+  readonly udp: () => DatagramSocket | undefined;
+}
+
+function sourceFor(context: ReplyContext, origin: Origin): Address {
+  return new Address({ [REPLY_SINK]: sinkFor(context, origin) });
+}
+
+function sinkFor(context: ReplyContext, origin: Origin): Sink {
+  switch (origin.kind) {
+    case 'udp': {
+      const { address, port, family } = origin.from;
+      const host = family === 'IPv6' ? `[${address}]` : address;
+      return {
+        url: `osc.udp://${host}:${port}/`,
+        proto: 'udp',
+        send: (packet) => {
+          const socket = context.udp();
+          if (socket === undefined) {
+            return Promise.reject(new SendError('ERR_OSC_CLOSED', 'the server this reply goes from has stopped'));
+          }
+          return sendUdp(socket, packet, port, address);
+        },
+      };
+    }
+    case 'tcp': {
+      const link = origin.link;
+      const host = link.remoteAddress.includes(':') ? `[${link.remoteAddress}]` : link.remoteAddress;
+      return { url: `osc.tcp://${host}:${link.remotePort}/`, proto: 'tcp', send: (packet) => link.write(packet) };
+    }
+    default:
+      return {
+        url: 'osc.unix://',
+        proto: 'unix',
+        send: () =>
+          Promise.reject(
+            new SendError(
+              'ERR_OSC_NO_REPLY_PATH',
+              'a message from an unbound Unix socket has no reply path (as in liblo)',
+            ),
+          ),
+      };
+  }
+}
+
+/** A message on its way to routes; its reply address is made only if someone asks for it. */
+class ServerDelivery implements Delivery, Received {
+  readonly path: string;
+  readonly typetags: string;
+  readonly args: readonly OscArg[];
+  readonly timetag: TimeTag;
+  readonly seq: number;
+  readonly holdable: Holdable | undefined;
+  readonly #context: ReplyContext;
+  readonly #origin: Origin;
+  #source: Address | undefined;
+
+  constructor(
+    context: ReplyContext,
+    message: Message,
+    timetag: TimeTag,
+    origin: Origin,
+    source: Address | undefined,
+    seq: number,
+  ) {
+    this.path = message.path;
+    this.typetags = message.typetags;
+    this.args = message.args;
+    this.timetag = timetag;
+    this.seq = seq;
+    this.holdable = origin.kind === 'tcp' ? origin.link : undefined;
+    this.#context = context;
+    this.#origin = origin;
+    this.#source = source;
+  }
+
+  get source(): Address {
+    this.#source ??= sourceFor(this.#context, this.#origin);
+    return this.#source;
+  }
+}
+
+function displayHost(host: string | undefined): string {
+  return host === undefined || host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+}

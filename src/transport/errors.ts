@@ -1,0 +1,42 @@
+import { OscError } from '../codec/errors.js';
+
+/** Bad constructor options or URLs: a programming error, thrown synchronously. */
+export class OscConfigError extends OscError {
+  override readonly name = 'OscConfigError';
+  declare readonly code: 'ERR_OSC_INVALID_URL' | 'ERR_OSC_INVALID_OPTIONS';
+  constructor(code: 'ERR_OSC_INVALID_URL' | 'ERR_OSC_INVALID_OPTIONS', message: string) {
+    super(code, message);
+  }
+}
+
+export type StartErrorCode =
+  | 'ERR_OSC_ADDRESS_IN_USE'
+  | 'ERR_OSC_UNKNOWN_PROTOCOL'
+  | 'ERR_OSC_UNIX_UNAVAILABLE'
+  | 'ERR_OSC_START_FAILED';
+
+/** A server could not start: the port is taken, the socket path unusable, the scheme unknown... */
+export class StartError extends OscError {
+  override readonly name = 'StartError';
+  declare readonly code: StartErrorCode;
+  constructor(code: StartErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}
+
+export type SendErrorCode =
+  | 'ERR_OSC_SEND_FAILED'
+  | 'ERR_OSC_PACKET_TOO_LARGE'
+  | 'ERR_OSC_NO_REPLY_PATH'
+  | 'ERR_OSC_CLOSED'
+  | 'ERR_OSC_UNKNOWN_PROTOCOL'
+  | 'ERR_OSC_UNIX_UNAVAILABLE';
+
+/** A packet could not be sent. `cause` holds the socket error, when there is one. */
+export class SendError extends OscError {
+  override readonly name = 'SendError';
+  declare readonly code: SendErrorCode;
+  constructor(code: SendErrorCode, message: string, options?: ErrorOptions) {
+    super(code, message, options);
+  }
+}

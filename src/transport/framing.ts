@@ -1,0 +1,228 @@
+import { readInt32 } from '../codec/bytes.js';
+
+// Stream framing for OSC over TCP: OSC 1.0's int32 big-endian length prefix (liblo's default) and
+// OSC 1.1's SLIP (RFC 1055). Decoders take chunks as they arrive and hand out whole frames one at a
+// time, so a reader can stop between frames (backpressure) and carry on later.
+
+export const END = 0xc0;
+export const ESC = 0xdb;
+export const ESC_END = 0xdc;
+export const ESC_ESC = 0xdd;
+
+export type Framing = 'length' | 'slip';
+
+/** A frame decoder's answer: a frame, nothing yet, or the stream is broken (close it). */
+export type FrameResult = Uint8Array | undefined | FramingError;
+
+export class FramingError {
+  readonly code: 'ERR_OSC_FRAME_TOO_LARGE';
+  readonly size: number;
+  constructor(size: number) {
+    this.code = 'ERR_OSC_FRAME_TOO_LARGE';
+    this.size = size;
+  }
+}
+
+export interface FrameDecoder {
+  readonly framing: Framing;
+  push(chunk: Uint8Array): void;
+  next(): FrameResult;
+  /** Bytes held that are not yet part of a complete frame. */
+  readonly buffered: number;
+}
+
+/**
+ * Which framing a peer speaks, from the first byte of its stream. A SLIP stream starts with END or
+ * with a packet ('/' for a message, '#' for a bundle); a length prefix starting with any of those
+ * bytes would announce a frame of at least 587 MB. Unlike liblo 0.31's four-byte guess, this also
+ * recognises SLIP streams that begin with END then a bundle.
+ */
+export function detectFraming(firstByte: number): Framing {
+  return firstByte === END || firstByte === 0x2f || firstByte === 0x23 ? 'slip' : 'length';
+}
+
+export class LengthPrefixDecoder implements FrameDecoder {
+  readonly framing = 'length' as const;
+  readonly #maxFrame: number;
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+
+  constructor(maxFrame: number) {
+    this.#maxFrame = maxFrame;
+  }
+
+  get buffered(): number {
+    return this.#size;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+  }
+
+  next(): FrameResult {
+    while (this.#size >= 4) {
+      const head = this.#peek4();
+      const n = head >>> 0;
+      if (n > this.#maxFrame) return new FramingError(n);
+      if (this.#size < 4 + n) return undefined;
+      this.#take(4);
+      // liblo 0.31 stalls a connection on an empty frame; skip it
+      if (n === 0) continue;
+      return this.#take(n);
+    }
+    return undefined;
+  }
+
+  #peek4(): number {
+    const first = this.#chunks[0] as Uint8Array;
+    if (first.length >= 4) return readInt32(first, 0);
+    let v = 0;
+    let got = 0;
+    for (const c of this.#chunks) {
+      for (let i = 0; i < c.length && got < 4; i++, got++) v = (v << 8) | (c[i] as number);
+      if (got === 4) break;
+    }
+    return v;
+  }
+
+  // Removes n bytes from the front: a view when they sit in one chunk, one copy otherwise.
+  #take(n: number): Uint8Array {
+    this.#size -= n;
+    const first = this.#chunks[0] as Uint8Array;
+    if (first.length >= n) {
+      const out = first.subarray(0, n);
+      if (first.length === n) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(n);
+      return out;
+    }
+    const out = new Uint8Array(n);
+    let filled = 0;
+    while (filled < n) {
+      const c = this.#chunks[0] as Uint8Array;
+      const k = Math.min(c.length, n - filled);
+      out.set(c.subarray(0, k), filled);
+      filled += k;
+      if (k === c.length) this.#chunks.shift();
+      else this.#chunks[0] = c.subarray(k);
+    }
+    return out;
+  }
+}
+
+export class SlipDecoder implements FrameDecoder {
+  readonly framing = 'slip' as const;
+  readonly #maxFrame: number;
+  #chunks: Uint8Array[] = [];
+  #offset = 0; // read position in chunks[0]
+  #frame: Uint8Array;
+  #length = 0;
+  #escaped = false;
+  #size = 0;
+
+  constructor(maxFrame: number) {
+    this.#maxFrame = maxFrame;
+    this.#frame = new Uint8Array(Math.min(1024, maxFrame + 1));
+  }
+
+  get buffered(): number {
+    return this.#size + this.#length;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+  }
+
+  next(): FrameResult {
+    while (this.#chunks.length > 0) {
+      const c = this.#chunks[0] as Uint8Array;
+      let i = this.#offset;
+      for (; i < c.length; i++) {
+        const b = c[i] as number;
+        if (b === END) {
+          this.#consumed(c, i + 1);
+          const n = this.#length;
+          this.#length = 0;
+          this.#escaped = false;
+          if (n === 0) break; // double END: an empty packet, skipped
+          return this.#frame.slice(0, n);
+        }
+        let v = b;
+        if (this.#escaped) {
+          this.#escaped = false;
+          // RFC 1055: an ESC before anything else is a protocol violation; keep the byte as sent
+          v = b === ESC_END ? END : b === ESC_ESC ? ESC : b;
+        } else if (b === ESC) {
+          this.#escaped = true;
+          continue;
+        }
+        if (this.#length >= this.#maxFrame) {
+          this.#consumed(c, i + 1);
+          return new FramingError(this.#length + 1);
+        }
+        if (this.#length === this.#frame.length) {
+          const grown = new Uint8Array(Math.min(this.#frame.length * 2, this.#maxFrame + 1));
+          grown.set(this.#frame);
+          this.#frame = grown;
+        }
+        this.#frame[this.#length++] = v;
+      }
+      if (i >= c.length) this.#consumed(c, c.length);
+    }
+    return undefined;
+  }
+
+  #consumed(chunk: Uint8Array, upTo: number): void {
+    this.#size -= upTo - this.#offset;
+    if (upTo >= chunk.length) {
+      this.#chunks.shift();
+      this.#offset = 0;
+    } else {
+      this.#offset = upTo;
+    }
+  }
+}
+
+/** SLIP-encodes one packet the way liblo 0.31 does: escapes, then a single END after it. */
+export function slipEncode(packet: Uint8Array): Uint8Array {
+  let n = packet.length + 1;
+  for (let i = 0; i < packet.length; i++) {
+    const b = packet[i];
+    if (b === END || b === ESC) n++;
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (let i = 0; i < packet.length; i++) {
+    const b = packet[i] as number;
+    if (b === END) {
+      out[o++] = ESC;
+      out[o++] = ESC_END;
+    } else if (b === ESC) {
+      out[o++] = ESC;
+      out[o++] = ESC_ESC;
+    } else {
+      out[o++] = b;
+    }
+  }
+  out[o] = END;
+  return out;
+}
+
+/** The OSC 1.0 stream frame: int32 big-endian length, then the packet. */
+export function lengthPrefix(packet: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + packet.length);
+  const n = packet.length;
+  out[0] = n >>> 24;
+  out[1] = n >>> 16;
+  out[2] = n >>> 8;
+  out[3] = n;
+  out.set(packet, 4);
+  return out;
+}
+
+export function decoderFor(framing: Framing, maxFrame: number): FrameDecoder {
+  return framing === 'slip' ? new SlipDecoder(maxFrame) : new LengthPrefixDecoder(maxFrame);
+}

@@ -1,0 +1,26 @@
+import type { Socket as DatagramSocket } from 'node:dgram';
+import type { Socket } from 'node:net';
+import type { Framing } from './framing.js';
+import type { StreamLink } from './stream.js';
+
+/** Where a packet can be written: an open socket and a peer. Replies and addresses use these. */
+export interface Sink {
+  readonly url: string;
+  readonly proto: 'udp' | 'tcp' | 'unix';
+  send(packet: Uint8Array): Promise<number>;
+}
+
+/** The key under which a server offers its sockets to addresses that send from it. */
+export const SERVER_LINK: unique symbol = Symbol('aiolo.serverLink');
+
+/** What an address needs from a server to send from it (liblo's `lo_send_from`). */
+export interface ServerLink {
+  /** The server's UDP socket, while it runs UDP; datagrams sent from it carry its port. */
+  readonly datagramSocket: DatagramSocket | undefined;
+  /** Takes an outgoing TCP connection: what the peer sends back on it is dispatched by the server. */
+  attachStream(socket: Socket, writeFraming: Framing): StreamLink;
+}
+
+export interface HasServerLink {
+  readonly [SERVER_LINK]: ServerLink;
+}

@@ -1,0 +1,102 @@
+import { Bundle, type BundleElement } from '../codec/bundle.js';
+import { encode, encodeMessage } from '../codec/encode.js';
+import { OscEncodeError } from '../codec/errors.js';
+import { type ArgsTarget, checkPath, Message, type TypedPath } from '../codec/message.js';
+import { TimeTag } from '../codec/timetag.js';
+import { type ArgsOf, inferTypetags, type Typespec, typespecString } from '../codec/typespec.js';
+import type { OscArg } from '../codec/values.js';
+import type { Proto } from './url.js';
+
+type Target = string | TypedPath | ArgsTarget<readonly OscArg[]>;
+
+function encodeFor(target: Target, args: readonly unknown[]): Uint8Array {
+  if (typeof target === 'string') return encodeMessage(target, inferTypetags(args), args);
+  if (typeof target.path !== 'string') {
+    throw new OscEncodeError('ERR_OSC_INVALID_PATH', 'cannot send to ANY_PATH: a message needs a literal path', {
+      value: target.path,
+    });
+  }
+  checkPath(target.path);
+  const tags = typespecString(target.typespec);
+  return encodeMessage(target.path, tags ?? inferTypetags(args), args);
+}
+
+/**
+ * The sending half shared by every {@link Address}: `send`, `message`, `bundle` and `delay`, each
+ * resolving with the number of bytes sent (as liblo's `lo_send` counts them) or rejecting with a
+ * `SendError` (or an `OscEncodeError` for values that do not fit).
+ */
+export abstract class Sender {
+  /** Where packets go, as a liblo URL. */
+  abstract readonly url: string;
+  abstract readonly proto: Proto;
+
+  /** Sends one encoded packet. */
+  protected abstract sendPacket(packet: Uint8Array): Promise<number>;
+
+  /**
+   * Sends a message: to a route (its typespec types and encodes the arguments), to a
+   * `{ path, typespec }`, or to a path string (typetags inferred from the values).
+   */
+  send<A extends readonly OscArg[]>(target: ArgsTarget<A>, ...args: A): Promise<number>;
+  send<T extends Typespec>(target: TypedPath<T>, ...args: ArgsOf<T>): Promise<number>;
+  send(path: string, ...args: OscArg[]): Promise<number>;
+  send(target: Target, ...args: unknown[]): Promise<number> {
+    let packet: Uint8Array;
+    try {
+      packet = encodeFor(target, args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.sendPacket(packet);
+  }
+
+  message(message: Message): Promise<number> {
+    return this.#sendEncoded(message);
+  }
+
+  /** Sends a bundle, or wraps messages and bundles in one stamped `timetag` (default immediate). */
+  bundle(bundle: Bundle): Promise<number>;
+  bundle(elements: BundleElement | Iterable<BundleElement>, timetag?: TimeTag): Promise<number>;
+  bundle(elements: Bundle | BundleElement | Iterable<BundleElement>, timetag?: TimeTag): Promise<number> {
+    if (elements instanceof Bundle && timetag !== undefined) {
+      return Promise.reject(
+        new OscEncodeError('ERR_OSC_INVALID_VALUE', 'a Bundle has its own timetag; pass messages to stamp them'),
+      );
+    }
+    let packet: Bundle;
+    try {
+      packet = elements instanceof Bundle ? elements : new Bundle(elements, timetag);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#sendEncoded(packet);
+  }
+
+  /** Sends a message in a bundle stamped `seconds` from now: the receiver dispatches it then. */
+  delay<A extends readonly OscArg[]>(seconds: number, target: ArgsTarget<A>, ...args: A): Promise<number>;
+  delay<T extends Typespec>(seconds: number, target: TypedPath<T>, ...args: ArgsOf<T>): Promise<number>;
+  delay(seconds: number, path: string, ...args: OscArg[]): Promise<number>;
+  delay(seconds: number, target: Target, ...args: unknown[]): Promise<number> {
+    let message: Message;
+    try {
+      message =
+        typeof target === 'string'
+          ? new Message(target, ...(args as OscArg[]))
+          : Message.typed(target as TypedPath, ...(args as never[]));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.bundle(message, TimeTag.now().add(seconds));
+  }
+
+  #sendEncoded(packet: Message | Bundle): Promise<number> {
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(packet);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.sendPacket(bytes);
+  }
+}

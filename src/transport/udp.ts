@@ -1,0 +1,142 @@
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { OscConfigError, SendError, StartError } from './errors.js';
+
+/** The largest UDP payload IPv4 can carry (65535 - 8 - 20); liblo refuses above 65535. */
+export const MAX_UDP_PAYLOAD = 65507;
+
+export interface MulticastOptions {
+  readonly group: string;
+  /** Interface name (`'lo'`, `'eth0'`) whose IPv4 address joins the group and sends to it. */
+  readonly iface?: string | undefined;
+  /** Or that interface's IPv4 address. */
+  readonly ip?: string | undefined;
+  /** Multicast TTL for what this socket sends. Default 1 (the local network), as oscsend. */
+  readonly ttl?: number | undefined;
+  /** Whether this host's own members receive what this socket sends. Default true. */
+  readonly loopback?: boolean | undefined;
+}
+
+export interface UdpBindOptions {
+  readonly host: string | undefined;
+  readonly port: number;
+  readonly recvBufferSize?: number | undefined;
+  readonly multicast?: MulticastOptions | undefined;
+}
+
+export type PacketHandler = (packet: Buffer, from: RemoteInfo) => void;
+
+/** The IPv4 address of an interface given by name or address (for multicast membership). */
+export function interfaceAddress(iface: string | undefined, ip: string | undefined): string | undefined {
+  if (ip !== undefined) {
+    if (isIP(ip) !== 4)
+      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `multicast ip must be an IPv4 address, got ${ip}`);
+    return ip;
+  }
+  if (iface === undefined) return undefined;
+  const addrs = networkInterfaces()[iface];
+  const v4 = addrs?.find((a) => a.family === 'IPv4');
+  if (v4 === undefined) {
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      `no network interface named ${JSON.stringify(iface)} with an IPv4 address`,
+    );
+  }
+  return v4.address;
+}
+
+function startError(err: NodeJS.ErrnoException, where: string): StartError {
+  if (err.code === 'EADDRINUSE') {
+    return new StartError(
+      'ERR_OSC_ADDRESS_IN_USE',
+      `${where} is already in use; choose another port, or port 0 for any free one`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return new StartError('ERR_OSC_START_FAILED', `cannot listen on ${where}: ${err.message}`, { cause: err });
+}
+
+/** Binds a UDP socket (IPv4 unless `host` is an IPv6 address) and delivers each datagram. */
+export async function bindUdp(options: UdpBindOptions, onPacket: PacketHandler): Promise<Socket> {
+  const mc = options.multicast;
+  const v6 = options.host !== undefined && isIP(options.host) === 6;
+  const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: mc !== undefined });
+  const where = `udp ${options.host ?? '0.0.0.0'}:${options.port}`;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      // a multicast member binds the port on every address, as liblo does, so that all members of a
+      // group on this host receive every datagram
+      socket.bind(options.port, mc !== undefined ? undefined : options.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    if (options.recvBufferSize !== undefined) socket.setRecvBufferSize(options.recvBufferSize);
+    if (!v6) socket.setBroadcast(true);
+    if (mc !== undefined) {
+      const local = interfaceAddress(mc.iface, mc.ip);
+      socket.addMembership(mc.group, local);
+      if (local !== undefined) socket.setMulticastInterface(local);
+      socket.setMulticastTTL(mc.ttl ?? 1);
+      socket.setMulticastLoopback(mc.loopback ?? true);
+    }
+  } catch (err) {
+    socket.close();
+    if (err instanceof OscConfigError) throw err;
+    throw startError(err as NodeJS.ErrnoException, mc !== undefined ? `${where} (group ${mc.group})` : where);
+  }
+  socket.on('message', onPacket);
+  // errors on a bound UDP socket (ICMP unreachable after a send, say) concern one send, not the
+  // server: they are reported to that send's callback, so the socket-level event is only logged
+  socket.on('error', () => {});
+  return socket;
+}
+
+/** Sends one datagram; resolves with its length. */
+export function sendUdp(socket: Socket, packet: Uint8Array, port: number, host: string): Promise<number> {
+  if (packet.length > MAX_UDP_PAYLOAD) {
+    return Promise.reject(
+      new SendError(
+        'ERR_OSC_PACKET_TOO_LARGE',
+        `a ${packet.length}-byte packet does not fit in a UDP datagram (${MAX_UDP_PAYLOAD} at most); use TCP`,
+      ),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    socket.send(packet, port, host, (err) => {
+      if (err)
+        reject(
+          new SendError('ERR_OSC_SEND_FAILED', `sending to udp ${host}:${port} failed: ${err.message}`, { cause: err }),
+        );
+      else resolve(packet.length);
+    });
+  });
+}
+
+/** Resolves a host name once, to the family a socket of `type` can reach. */
+export async function resolveHost(host: string, family: 4 | 6 | 0 = 0): Promise<{ address: string; family: 4 | 6 }> {
+  if (isIP(host) !== 0) return { address: host, family: isIP(host) as 4 | 6 };
+  try {
+    const r = await lookup(host, { family });
+    return { address: r.address, family: r.family as 4 | 6 };
+  } catch (err) {
+    throw new SendError('ERR_OSC_SEND_FAILED', `cannot resolve ${JSON.stringify(host)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+export function closeUdp(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve(); // already closed
+    }
+  });
+}

@@ -1,0 +1,201 @@
+// Unix datagram sockets (liblo's osc.unix://), which Node.js core lacks, through the optional
+// native package `unix-dgram`. Its quirks are contained here: events fire synchronously, errors
+// carry negative errno numbers, a second close() aborts the process, socket files are neither
+// removed on close nor protected, and a full receive queue refuses sends with EAGAIN.
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { SendError, StartError } from './errors.js';
+
+interface RInfo {
+  readonly path: string | null;
+  readonly size: number;
+}
+interface RawSocket {
+  on(event: 'error', listener: (err: Error & { code?: number }) => void): void;
+  on(event: 'message', listener: (buf: Buffer, rinfo: RInfo) => void): void;
+  on(event: 'listening' | 'connect', listener: () => void): void;
+  bind(path: string): void;
+  connect(path: string): void;
+  send(buf: Buffer, offset: number, length: number, path: string, cb?: (err?: Error & { code?: number }) => void): void;
+  close(): void;
+}
+interface UnixDgram {
+  createSocket(type: 'unix_dgram', listener?: (buf: Buffer, rinfo: RInfo) => void): RawSocket;
+}
+
+const ENOENT = -2;
+const EAGAIN = -11;
+const ECONNREFUSED = -111;
+const EADDRINUSE = -98;
+/** sockaddr_un's sun_path holds 108 bytes including the NUL. */
+export const MAX_SOCKET_PATH = 107;
+/** unix-dgram reads at most this much of a datagram. */
+export const MAX_UNIX_DATAGRAM = 65536;
+
+let loaded: UnixDgram | Error | undefined;
+
+function load(): UnixDgram | Error {
+  if (loaded === undefined) {
+    try {
+      loaded = createRequire(import.meta.url)('unix-dgram') as UnixDgram;
+    } catch (err) {
+      loaded = new Error(
+        `osc.unix:// needs the optional package unix-dgram (a native addon), which is not installed or did not build: npm install unix-dgram (${(err as Error).message})`,
+        { cause: err },
+      );
+    }
+  }
+  return loaded;
+}
+
+/** Whether Unix datagram sockets are available (the optional unix-dgram package is installed). */
+export function unixAvailable(): boolean {
+  return !(load() instanceof Error);
+}
+
+function errno(err: { code?: number } | undefined): number | undefined {
+  return typeof err?.code === 'number' ? err.code : undefined;
+}
+
+function checkPath(path: string, fail: (message: string) => Error): void {
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) {
+    throw fail(`socket path ${JSON.stringify(path)} is longer than ${MAX_SOCKET_PATH} bytes`);
+  }
+}
+
+/** Closes a raw socket exactly once (unix-dgram aborts the process on a second close). */
+function closer(socket: RawSocket): () => void {
+  let open = true;
+  return () => {
+    if (open) {
+      open = false;
+      socket.close();
+    }
+  };
+}
+
+export interface UnixServer {
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+/** Is there a live socket at `path`? A file left by a crashed process refuses connections. */
+function probe(lib: UnixDgram, path: string): boolean {
+  const s = lib.createSocket('unix_dgram');
+  let live = true;
+  s.on('error', (err) => {
+    if (errno(err) === ECONNREFUSED || errno(err) === ENOENT) live = false;
+  });
+  s.connect(path); // synchronous: 'error' has fired by now if nobody listens
+  closer(s)();
+  return live;
+}
+
+/**
+ * Binds a Unix datagram socket at `path` and delivers each datagram. A stale socket file (from a
+ * process that died without removing it) is replaced; a live one is ERR_OSC_ADDRESS_IN_USE. The
+ * file gets `mode` (default 0o600: the owner only) and is removed on close.
+ */
+export async function bindUnix(
+  path: string,
+  mode: number,
+  onPacket: (packet: Buffer, from: string | null) => void,
+): Promise<UnixServer> {
+  const lib = load();
+  if (lib instanceof Error) throw new StartError('ERR_OSC_UNIX_UNAVAILABLE', lib.message, { cause: lib.cause });
+  checkPath(path, (m) => new StartError('ERR_OSC_START_FAILED', m));
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing !== undefined) {
+    if (!existing.isSocket()) {
+      throw new StartError('ERR_OSC_START_FAILED', `${path} exists and is not a socket; choose another path`);
+    }
+    if (probe(lib, path)) {
+      throw new StartError('ERR_OSC_ADDRESS_IN_USE', `another process is listening on ${path}`);
+    }
+    await unlink(path);
+  }
+  const socket = lib.createSocket('unix_dgram', (buf, rinfo) => onPacket(buf, rinfo.path || null));
+  const close = closer(socket);
+  let failure: (Error & { code?: number }) | undefined;
+  socket.on('error', (err) => {
+    failure ??= err;
+  });
+  socket.bind(path); // synchronous: 'listening' or 'error' has fired on return
+  if (failure !== undefined) {
+    close();
+    const code = errno(failure) === EADDRINUSE ? 'ERR_OSC_ADDRESS_IN_USE' : 'ERR_OSC_START_FAILED';
+    throw new StartError(code, `cannot bind unix socket ${path}: errno ${errno(failure) ?? failure.message}`, {
+      cause: failure,
+    });
+  }
+  try {
+    await chmod(path, mode);
+  } catch (err) {
+    close();
+    await unlink(path).catch(() => undefined);
+    throw new StartError('ERR_OSC_START_FAILED', `cannot set the mode of ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  return {
+    path,
+    async close() {
+      close();
+      await unlink(path).catch(() => undefined);
+    },
+  };
+}
+
+export interface UnixClient {
+  send(packet: Uint8Array): Promise<number>;
+  close(): Promise<void>;
+}
+
+const RETRY_FOR_MS = 2000;
+
+/** An unbound socket that sends datagrams to `path`; a full receiver queue is waited out, not dropped. */
+export async function openUnixClient(path: string): Promise<UnixClient> {
+  const lib = load();
+  if (lib instanceof Error) throw new SendError('ERR_OSC_UNIX_UNAVAILABLE', lib.message, { cause: lib.cause });
+  checkPath(path, (m) => new SendError('ERR_OSC_SEND_FAILED', m));
+  const socket = lib.createSocket('unix_dgram');
+  socket.on('error', () => {}); // each send reports its own error to its callback
+  const close = closer(socket);
+  let closed = false;
+  const attempt = (buf: Buffer): Promise<number> =>
+    new Promise((resolve) => {
+      socket.send(buf, 0, buf.length, path, (err) =>
+        resolve(err === undefined || err === null ? 0 : (errno(err) ?? -1)),
+      );
+    });
+  return {
+    async send(packet) {
+      if (closed) throw new SendError('ERR_OSC_CLOSED', `address osc.unix://${path} is closed`);
+      if (packet.length > MAX_UNIX_DATAGRAM) {
+        throw new SendError(
+          'ERR_OSC_PACKET_TOO_LARGE',
+          `a ${packet.length}-byte packet is larger than a Unix datagram can carry here (${MAX_UNIX_DATAGRAM})`,
+        );
+      }
+      const buf = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+      const deadline = Date.now() + RETRY_FOR_MS;
+      let delay = 1;
+      for (;;) {
+        const code = await attempt(buf);
+        if (code === 0) return packet.length;
+        // EAGAIN: the receiver's queue (10 datagrams by default) is full; it drains as it reads
+        if (code !== EAGAIN || Date.now() > deadline || closed) {
+          const why =
+            code === ENOENT ? 'no such socket' : code === ECONNREFUSED ? 'nobody is listening' : `errno ${code}`;
+          throw new SendError('ERR_OSC_SEND_FAILED', `sending to osc.unix://${path} failed: ${why}`);
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 20);
+      }
+    },
+    async close() {
+      closed = true;
+      close();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { OscConfigError } from './errors.js';
+
+export type Proto = 'udp' | 'tcp' | 'unix';
+export const PROTOS: readonly Proto[] = ['udp', 'tcp', 'unix'];
+
+/** A liblo URL, parsed. `proto` is the scheme's suffix as written (`osc.foo://` gives `'foo'`). */
+export interface ParsedUrl {
+  readonly proto: string;
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  /** The socket path of `osc.unix://` URLs. */
+  readonly path: string | undefined;
+}
+
+function bad(url: string, why: string): never {
+  throw new OscConfigError(
+    'ERR_OSC_INVALID_URL',
+    `invalid OSC URL ${JSON.stringify(url)}: ${why}; use osc.udp://host:port/, osc.tcp://host:port/ or osc.unix:///path`,
+  );
+}
+
+export function parsePort(value: unknown, what: string): number {
+  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      `${what}: a port is an integer from 0 to 65535, got ${String(value)}`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Parses liblo's URL forms: `osc.udp://host:port/`, `osc.tcp://[::1]:port`, `osc.udp://:port`,
+ * `osc.unix:///path/to/socket` (or `osc.unix://localhost/path`), and `osc://host:port/` (UDP, as
+ * liblo assumes). An unknown scheme such as `osc.sctp://` parses; using it is a start or send error.
+ */
+export function parseUrl(url: string): ParsedUrl {
+  if (typeof url !== 'string') bad(String(url), 'not a string');
+  const m = /^osc(?:\.([A-Za-z0-9_+-]*))?:\/\/(.*)$/.exec(url);
+  if (m === null) bad(url, 'it does not start with osc.PROTO://');
+  const proto = (m[1] ?? 'udp').toLowerCase();
+  if (proto === '') bad(url, 'empty protocol');
+  const rest = m[2] as string;
+  if (proto === 'unix') {
+    const slash = rest.indexOf('/');
+    if (slash < 0) bad(url, 'a unix URL needs a socket path');
+    const host = slash > 0 ? rest.slice(0, slash) : undefined;
+    let path = rest.slice(slash);
+    while (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    // liblo's own server URLs have four slashes (osc.unix:////tmp/x): one path, not two
+    path = path.replace(/^\/+/, '/');
+    if (path === '/') bad(url, 'a unix URL needs a socket path');
+    return { proto, host, port: undefined, path };
+  }
+  const slash = rest.indexOf('/', rest.startsWith('[') ? rest.indexOf(']') : 0);
+  const hostport = slash < 0 ? rest : rest.slice(0, slash);
+  let host: string | undefined;
+  let portText: string | undefined;
+  if (hostport.startsWith('[')) {
+    const close = hostport.indexOf(']');
+    if (close < 0) bad(url, 'unclosed [ in an IPv6 address');
+    host = hostport.slice(1, close);
+    const after = hostport.slice(close + 1);
+    if (after !== '' && !after.startsWith(':')) bad(url, `unexpected ${JSON.stringify(after)} after the IPv6 address`);
+    portText = after === '' ? undefined : after.slice(1);
+  } else {
+    const colon = hostport.lastIndexOf(':');
+    if (colon >= 0 && hostport.indexOf(':') !== colon) bad(url, 'an IPv6 address goes in [ ]');
+    host = colon < 0 ? hostport : hostport.slice(0, colon);
+    portText = colon < 0 ? undefined : hostport.slice(colon + 1);
+  }
+  if (host === '') host = undefined;
+  let port: number | undefined;
+  if (portText !== undefined && portText !== '') {
+    if (!/^\d+$/.test(portText) || Number(portText) > 65535) bad(url, `bad port ${JSON.stringify(portText)}`);
+    port = Number(portText);
+  }
+  return { proto, host, port, path: undefined };
+}
+
+/** liblo's form: `osc.udp://host:port/`, IPv6 hosts in brackets; `osc.unix:///path`. */
+export function formatUrl(proto: string, host: string | undefined, port: number | undefined, path?: string): string {
+  if (proto === 'unix') return `osc.unix://${path ?? ''}`;
+  const h = host === undefined ? '' : host.includes(':') ? `[${host}]` : host;
+  return `osc.${proto}://${h}:${port ?? ''}/`;
+}
+
+export function isProto(value: string): value is Proto {
+  return (PROTOS as readonly string[]).includes(value);
+}
+
+/** IPv4 224.0.0.0/4 or IPv6 ff00::/8. */
+export function isMulticastAddress(host: string): boolean {
+  const v4 = /^(\d{1,3})\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.exec(host);
+  if (v4 !== null) {
+    const first = Number(v4[1]);
+    return first >= 224 && first <= 239;
+  }
+  return /^ff[0-9a-f]{2}:/i.test(host);
+}
