@@ -201,12 +201,22 @@ export class Address extends Sender implements AsyncDisposable {
   }
 
   async #sendTcp(packet: Uint8Array): Promise<number> {
-    let link = this.#tcp;
-    if (link === undefined || link.closed) {
-      this.#tcpOpening ??= this.#openTcp();
-      link = await this.#tcpOpening;
+    const link = this.#tcp;
+    if (link !== undefined && !link.closed) {
+      try {
+        return await link.write(packet);
+      } catch (err) {
+        // as liblo: a connection that failed under a send is replaced, and the send tried once more
+        if (!link.closed || this.#closed) throw err;
+      }
     }
-    return link.write(packet);
+    this.#tcpOpening ??= this.#openTcp();
+    return (await this.#tcpOpening).write(packet);
+  }
+
+  /** TCP: whether a connection is open now (one opens on the next send otherwise). */
+  get connected(): boolean {
+    return this.#tcp !== undefined && !this.#tcp.closed;
   }
 
   async #openTcp(): Promise<StreamLink> {

@@ -2,7 +2,7 @@ import type { Address } from '../address/address.js';
 import { ARGS } from '../codec/message.js';
 import { pathSegments, routePathProblem } from '../codec/pattern.js';
 import type { TimeTag } from '../codec/timetag.js';
-import { ANY_ARGS, type Typespec, typespecString } from '../codec/typespec.js';
+import { ANY_ARGS, type AnyArgs, type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import { RouteError } from './errors.js';
 import { type Holdable, type SubscribeOptions, Subscription, type SubscriptionSink } from './subscription.js';
@@ -65,7 +65,7 @@ class IncomingRecord<A extends readonly OscArg[]> implements Incoming<A> {
  * `server.route(path, typespec)`, or `new Route(...)` and `server.route(route)` to share it between
  * servers (every server it is routed on delivers to its subscriptions).
  */
-export class Route<A extends readonly OscArg[] = readonly OscArg[]> {
+class RouteClass<A extends readonly OscArg[] = readonly OscArg[]> {
   declare readonly [ARGS]: A;
   readonly path: string | AnyPath;
   readonly typespec: Typespec;
@@ -144,3 +144,15 @@ export class Route<A extends readonly OscArg[] = readonly OscArg[]> {
     return `Route(${p}, ${t})`;
   }
 }
+
+/** A route whose subscriptions yield `A`: `Route<[bigint, number, Midi]>` for typespec `'hdm'`. */
+export type Route<A extends readonly OscArg[] = readonly OscArg[]> = RouteClass<A>;
+
+interface RouteConstructor {
+  /** `new Route('/foo', 'hdm')` is a `Route<[bigint, number, Midi]>`; without a typespec, any arguments. */
+  new <T extends Typespec = AnyArgs>(path: string | AnyPath, typespec?: T): RouteClass<ArgsOf<T>>;
+  readonly prototype: RouteClass;
+}
+
+/** The Route class, typed so that `new Route(path, typespec)` computes its argument types. */
+export const Route = RouteClass as RouteConstructor;

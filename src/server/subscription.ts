@@ -62,7 +62,6 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
   #dropped = 0;
   // typed without T so that a Subscription stays covariant in what it yields
   #waiter: ((result: IteratorResult<unknown>) => void) | undefined;
-  #waiterReject: ((err: unknown) => void) | undefined;
   #resolveClosed!: () => void;
   readonly #held = new Set<Holdable>();
   readonly #onEnd: (sub: SubscriptionSink) => void;
@@ -155,14 +154,14 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
           this.#drop();
           this.#failure ??= new OscOverflowError(this.highWaterMark, this.#dropped);
           this.#state = 'draining';
-          this.#wake();
+          this.#onEnd(this);
+          this.notify?.();
           return;
       }
     }
     const waiter = this.#waiter;
     if (waiter !== undefined && this.pending === 0) {
       this.#waiter = undefined;
-      this.#waiterReject = undefined;
       waiter({ value: item, done: false });
       return;
     }
@@ -220,9 +219,8 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
     if (this.#waiter !== undefined) {
       return Promise.reject(new Error('a Subscription has one consumer: await each next() before the next'));
     }
-    return new Promise<IteratorResult<T>>((resolve, reject) => {
+    return new Promise<IteratorResult<T>>((resolve) => {
       this.#waiter = resolve as (result: IteratorResult<unknown>) => void;
-      this.#waiterReject = reject;
     });
   }
 
@@ -255,28 +253,10 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
   #end(): void {
     if (this.#state !== 'open') return;
     this.#state = 'draining';
+    this.#onEnd(this);
     this.#releaseAll();
     if (this.pending === 0) this.#finish();
     else this.notify?.();
-  }
-
-  #wake(): void {
-    const waiter = this.#waiter;
-    const reject = this.#waiterReject;
-    if (waiter === undefined) {
-      this.notify?.();
-      return;
-    }
-    this.#waiter = undefined;
-    this.#waiterReject = undefined;
-    if (this.#failure !== undefined && reject !== undefined) {
-      const failure = this.#failure;
-      this.#finish();
-      reject(failure);
-    } else {
-      this.#finish();
-      waiter({ value: undefined, done: true });
-    }
   }
 
   #finish(): void {
@@ -287,7 +267,6 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
     this.#onEnd(this);
     const waiter = this.#waiter;
     this.#waiter = undefined;
-    this.#waiterReject = undefined;
     waiter?.({ value: undefined, done: true });
     this.notify?.();
     this.#resolveClosed();

@@ -24,8 +24,10 @@ export async function take<T>(source: AsyncIterable<T>, n: number, ms = 5000): P
     }
     return items;
   };
-  return within(ms, `${n} item(s) (got ${items.length})`, run()).catch((err: Error) => {
-    throw new Error(`${err.message}; got ${JSON.stringify(items, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`);
+  return within(ms, `${n} item(s)`, run()).catch((err: Error) => {
+    throw new Error(
+      `${err.message}; got ${items.length}: ${items.map((i) => String(Array.isArray(i) ? i.map(String) : i)).join(' | ')}`,
+    );
   });
 }
 
