@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   await pub(server.url as string);
 
   for await (const [route, args] of subscriptions) {
-    console.log(`${String(route.path)}: received ${args.map(String).join(', ')}`);
+    console.log(`${String(route.path)}: received [${args.map(String).join(', ')}]`);
     if (route === exit) break; // leaving the loop unsubscribes
   }
   await server.stop();

@@ -59,6 +59,7 @@ export class Address extends Sender implements AsyncDisposable {
   readonly #scheme: string;
   readonly #reply: Sink | undefined;
   #udp: { socket: DatagramSocket; own: boolean; address: string } | undefined;
+  #serverTarget: string | undefined;
   #udpOpening: Promise<{ socket: DatagramSocket; own: boolean; address: string }> | undefined;
   #tcp: StreamLink | undefined;
   #tcpOpening: Promise<StreamLink> | undefined;
@@ -128,6 +129,12 @@ export class Address extends Sender implements AsyncDisposable {
     if (options.slip && this.#scheme !== 'tcp') {
       throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'slip framing is for TCP addresses');
     }
+    if (options.server !== undefined && (options.ttl ?? options.iface ?? options.ip) !== undefined) {
+      throw new OscConfigError(
+        'ERR_OSC_INVALID_OPTIONS',
+        "ttl, iface and ip set up an address's own socket; one that sends from a server uses the server's (set them on its MultiCast)",
+      );
+    }
   }
 
   /** Whether `close()` was called. A closed address refuses to send. */
@@ -156,6 +163,18 @@ export class Address extends Sender implements AsyncDisposable {
   }
 
   async #sendUdp(packet: Uint8Array): Promise<number> {
+    const server = this.#options.server;
+    if (server !== undefined) {
+      // the server's socket of the moment: it changes when the server restarts
+      const socket = server[SERVER_LINK].datagramSocket;
+      if (socket === undefined) {
+        throw new SendError('ERR_OSC_CLOSED', `the server ${this.url} is sent from is not running (UDP)`);
+      }
+      this.#serverTarget ??= (
+        await resolveHost(this.host ?? 'localhost', socket.address().family === 'IPv6' ? 6 : 4)
+      ).address;
+      return sendUdp(socket, packet, this.port as number, this.#serverTarget);
+    }
     if (this.#udp === undefined) this.#udpOpening ??= this.#openUdp();
     const udp = this.#udp ?? (await this.#udpOpening);
     if (udp === undefined) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
@@ -164,29 +183,22 @@ export class Address extends Sender implements AsyncDisposable {
 
   async #openUdp(): Promise<{ socket: DatagramSocket; own: boolean; address: string }> {
     try {
-      const fromServer = this.#options.server?.[SERVER_LINK].datagramSocket;
-      const family = fromServer ? (fromServer.address().family === 'IPv6' ? 6 : 4) : 0;
-      const { address, family: resolved } = await resolveHost(this.host ?? 'localhost', family);
+      const { address, family: resolved } = await resolveHost(this.host ?? 'localhost');
       let socket: DatagramSocket;
       let own: boolean;
-      if (fromServer !== undefined) {
-        socket = fromServer;
-        own = false;
-      } else {
-        socket = createSocket(resolved === 6 ? 'udp6' : 'udp4');
-        socket.on('error', () => {}); // send errors arrive at each send's callback
-        // an idle sending socket does not keep the process alive (a send in flight still does)
-        socket.unref();
-        own = true;
-        if (isMulticastAddress(address) && resolved === 4) {
-          await new Promise<void>((resolve) => socket.bind(0, resolve));
-          socket.setMulticastTTL(this.#options.ttl ?? 1);
-          const local = interfaceAddress(this.#options.iface, this.#options.ip);
-          if (local !== undefined) socket.setMulticastInterface(local);
-        } else if (address === '255.255.255.255') {
-          await new Promise<void>((resolve) => socket.bind(0, resolve));
-          socket.setBroadcast(true);
-        }
+      socket = createSocket(resolved === 6 ? 'udp6' : 'udp4');
+      socket.on('error', () => {}); // send errors arrive at each send's callback
+      // an idle sending socket does not keep the process alive (a send in flight still does)
+      socket.unref();
+      own = true;
+      if (isMulticastAddress(address) && resolved === 4) {
+        await new Promise<void>((resolve) => socket.bind(0, resolve));
+        socket.setMulticastTTL(this.#options.ttl ?? 1);
+        const local = interfaceAddress(this.#options.iface, this.#options.ip);
+        if (local !== undefined) socket.setMulticastInterface(local);
+      } else if (address === '255.255.255.255') {
+        await new Promise<void>((resolve) => socket.bind(0, resolve));
+        socket.setBroadcast(true);
       }
       const udp = { socket, own, address };
       if (this.#closed) {

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { OscConfigError } from '../transport/errors.js';
-import { type HasServerLink, SERVER_LINK } from '../transport/link.js';
+import type { HasServerLink } from '../transport/link.js';
 import { isMulticastAddress, parsePort } from '../transport/url.js';
 import { Address, type AddressOptions } from './address.js';
 
@@ -66,16 +66,20 @@ export interface MultiCastMember extends HasServerLink {
 export class MultiCastAddress extends Address {
   readonly server: MultiCastMember;
 
-  constructor(server: MultiCastMember, options: Omit<AddressOptions, 'server'> = {}) {
+  constructor(server: MultiCastMember, options: Pick<AddressOptions, 'noDelay'> = {}) {
     const mc = server.multicast;
     if (mc === undefined) {
       throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'MultiCastAddress needs a server made with { multicast }');
     }
-    if (server[SERVER_LINK] === undefined) {
-      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'MultiCastAddress needs an aiolo Server');
-    }
     // the group's port: the server's bound port when it was started with port 0
-    super({ host: mc.group, port: server.port ?? mc.port, proto: 'udp' }, { ttl: mc.ttl, ...options, server });
+    const port = server.port ?? mc.port;
+    if (port === 0) {
+      throw new OscConfigError(
+        'ERR_OSC_INVALID_OPTIONS',
+        'start the server first: its group was given port 0, so its port is not known yet',
+      );
+    }
+    super({ host: mc.group, port, proto: 'udp' }, { ...options, server });
     this.server = server;
   }
 }

@@ -79,7 +79,12 @@ export async function bindUdp(options: UdpBindOptions, onPacket: PacketHandler):
     if (options.recvBufferSize !== undefined) socket.setRecvBufferSize(options.recvBufferSize);
     if (!v6) socket.setBroadcast(true);
     if (mc !== undefined) {
-      const local = interfaceAddress(mc.iface, mc.ip);
+      let local: string | undefined;
+      try {
+        local = interfaceAddress(mc.iface, mc.ip);
+      } catch (err) {
+        throw new StartError('ERR_OSC_START_FAILED', (err as Error).message);
+      }
       socket.addMembership(mc.group, local);
       if (local !== undefined) socket.setMulticastInterface(local);
       socket.setMulticastTTL(mc.ttl ?? 1);
@@ -87,7 +92,7 @@ export async function bindUdp(options: UdpBindOptions, onPacket: PacketHandler):
     }
   } catch (err) {
     socket.close();
-    if (err instanceof OscConfigError) throw err;
+    if (err instanceof StartError) throw err;
     throw startError(err as NodeJS.ErrnoException, mc !== undefined ? `${where} (group ${mc.group})` : where);
   }
   socket.on('message', onPacket);
