@@ -129,6 +129,15 @@ export class Address extends Sender implements AsyncDisposable {
     if (options.slip && this.#scheme !== 'tcp') {
       throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'slip framing is for TCP addresses');
     }
+    if ((options.iface ?? options.ip) !== undefined) {
+      if (this.#scheme !== 'udp') {
+        throw new OscConfigError(
+          'ERR_OSC_INVALID_OPTIONS',
+          'iface and ip choose the interface of UDP (multicast) sends',
+        );
+      }
+      interfaceAddress(options.iface, options.ip); // an unknown interface or address throws now, not at send
+    }
     if (options.server !== undefined && (options.ttl ?? options.iface ?? options.ip) !== undefined) {
       throw new OscConfigError(
         'ERR_OSC_INVALID_OPTIONS',

@@ -31,8 +31,12 @@ export type PacketHandler = (packet: Buffer, from: RemoteInfo) => void;
 /** The IPv4 address of an interface given by name or address (for multicast membership). */
 export function interfaceAddress(iface: string | undefined, ip: string | undefined): string | undefined {
   if (ip !== undefined) {
-    if (isIP(ip) !== 4)
+    if (isIP(ip) !== 4) {
       throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `multicast ip must be an IPv4 address, got ${ip}`);
+    }
+    const local = Object.values(networkInterfaces()).some((list) => list?.some((a) => a.address === ip));
+    if (!local)
+      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `no network interface of this host has the address ${ip}`);
     return ip;
   }
   if (iface === undefined) return undefined;

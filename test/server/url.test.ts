@@ -69,3 +69,19 @@ describe('URLs', () => {
     assert.throws(() => new Address({ port: 1 }, { slip: true }), OscConfigError); // SLIP is for TCP
   });
 });
+
+describe('Address interfaces (Python aiolo test 8, on loopback)', () => {
+  test("iface and ip pick a UDP address's multicast interface; anything else throws at construction", () => {
+    assert.equal(new Address({ port: 9000 }, { iface: 'lo' }).proto, 'udp');
+    assert.equal(new Address({ port: 9000 }, { ip: '127.0.0.1' }).proto, 'udp');
+    for (const [target, options] of [
+      [{ port: 9000 }, { iface: 'foobar0' }],
+      [{ port: 9000 }, { ip: '203.0.113.77' }], // no interface here has it
+      [{ port: 9000 }, { ip: 'foo.bar' }],
+      [{ port: 9000, proto: 'tcp' }, { iface: 'lo' }],
+      [{ url: 'osc.unix:///tmp/x' }, { iface: 'lo' }],
+    ] as const) {
+      assert.throws(() => new Address(target, options), OscConfigError, JSON.stringify([target, options]));
+    }
+  });
+});
