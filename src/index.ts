@@ -51,7 +51,7 @@ export {
   typespecString,
 } from './codec/index.js';
 export { OscOverflowError, RouteError } from './server/errors.js';
-export { merge } from './server/merge.js';
+export { type Merged, merge } from './server/merge.js';
 export { ANY_PATH, type AnyPath, type Incoming, type Received, Route } from './server/route.js';
 export { Server, type ServerEvents, type ServerOptions, type ServerStats } from './server/server.js';
 export {

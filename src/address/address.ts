@@ -1,6 +1,6 @@
 import type { Socket as DatagramSocket } from 'node:dgram';
 import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { DEFAULT_MAX_PACKET_SIZE } from '../codec/decode.js';
 import { OscConfigError, SendError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
@@ -63,6 +63,7 @@ export class Address extends Sender implements AsyncDisposable {
   #udpOpening: Promise<{ socket: DatagramSocket; own: boolean; address: string }> | undefined;
   #tcp: StreamLink | undefined;
   #tcpOpening: Promise<StreamLink> | undefined;
+  #connecting: Socket | undefined;
   #unix: Promise<UnixClient> | undefined;
   #closed = false;
 
@@ -126,6 +127,16 @@ export class Address extends Sender implements AsyncDisposable {
     }
     this.proto = isProto(this.#scheme) ? this.#scheme : 'udp';
     this.url = formatUrl(this.#scheme, this.host, this.port, this.path);
+    if (this.#scheme !== 'unix' && this.port === 0) {
+      throw new OscConfigError(
+        'ERR_OSC_INVALID_OPTIONS',
+        `${this.url}: an Address sends to a port from 1 to 65535, not 0`,
+      );
+    }
+    const ttl = options.ttl;
+    if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0 || ttl > 255)) {
+      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `ttl is an integer from 0 to 255, got ${ttl}`);
+    }
     if (options.slip && this.#scheme !== 'tcp') {
       throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'slip framing is for TCP addresses');
     }
@@ -174,14 +185,16 @@ export class Address extends Sender implements AsyncDisposable {
   async #sendUdp(packet: Uint8Array): Promise<number> {
     const server = this.#options.server;
     if (server !== undefined) {
-      // the server's socket of the moment: it changes when the server restarts
-      const socket = server[SERVER_LINK].datagramSocket;
-      if (socket === undefined) {
-        throw new SendError('ERR_OSC_CLOSED', `the server ${this.url} is sent from is not running (UDP)`);
-      }
+      const notRunning = () =>
+        new SendError('ERR_OSC_CLOSED', `the server ${this.url} is sent from is not running (UDP)`);
+      const first = server[SERVER_LINK].datagramSocket;
+      if (first === undefined) throw notRunning();
       this.#serverTarget ??= (
-        await resolveHost(this.host ?? 'localhost', socket.address().family === 'IPv6' ? 6 : 4)
+        await resolveHost(this.host ?? 'localhost', first.address().family === 'IPv6' ? 6 : 4)
       ).address;
+      // the server's socket of the moment: it changes when the server restarts or stops
+      const socket = server[SERVER_LINK].datagramSocket;
+      if (socket === undefined) throw notRunning();
       return sendUdp(socket, packet, this.port as number, this.#serverTarget);
     }
     if (this.#udp === undefined) this.#udpOpening ??= this.#openUdp();
@@ -192,28 +205,42 @@ export class Address extends Sender implements AsyncDisposable {
 
   async #openUdp(): Promise<{ socket: DatagramSocket; own: boolean; address: string }> {
     try {
-      const { address, family: resolved } = await resolveHost(this.host ?? 'localhost');
-      let socket: DatagramSocket;
-      let own: boolean;
-      socket = createSocket(resolved === 6 ? 'udp6' : 'udp4');
+      const { address, family } = await resolveHost(this.host ?? 'localhost');
+      const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
       socket.on('error', () => {}); // send errors arrive at each send's callback
       // an idle sending socket does not keep the process alive (a send in flight still does)
       socket.unref();
-      own = true;
-      if (isMulticastAddress(address) && resolved === 4) {
-        await new Promise<void>((resolve) => socket.bind(0, resolve));
-        socket.setMulticastTTL(this.#options.ttl ?? 1);
-        const local = interfaceAddress(this.#options.iface, this.#options.ip);
-        if (local !== undefined) socket.setMulticastInterface(local);
-      } else if (address === '255.255.255.255') {
-        await new Promise<void>((resolve) => socket.bind(0, resolve));
-        socket.setBroadcast(true);
+      try {
+        const bind = () =>
+          new Promise<void>((resolve, reject) => {
+            socket.once('error', reject);
+            socket.bind(0, () => {
+              socket.off('error', reject);
+              resolve();
+            });
+          });
+        if (isMulticastAddress(address) && family === 4) {
+          await bind();
+          socket.setMulticastTTL(this.#options.ttl ?? 1);
+          const local = interfaceAddress(this.#options.iface, this.#options.ip);
+          if (local !== undefined) socket.setMulticastInterface(local);
+        } else if (address === '255.255.255.255') {
+          await bind();
+          socket.setBroadcast(true);
+        }
+        if (this.#closed) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
+      } catch (err) {
+        await closeUdp(socket);
+        if (err instanceof SendError) throw err;
+        throw new SendError(
+          'ERR_OSC_SEND_FAILED',
+          `cannot open a UDP socket for ${this.url}: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
       }
-      const udp = { socket, own, address };
-      if (this.#closed) {
-        if (own) await closeUdp(socket);
-        throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
-      }
+      const udp = { socket, own: true, address };
       this.#udp = udp;
       return udp;
     } finally {
@@ -231,6 +258,8 @@ export class Address extends Sender implements AsyncDisposable {
         if (!link.closed || this.#closed) throw err;
       }
     }
+    const current = this.#tcp;
+    if (current !== undefined && current !== link && !current.closed) return current.write(packet); // replaced meanwhile
     this.#tcpOpening ??= this.#openTcp();
     return (await this.#tcpOpening).write(packet);
   }
@@ -248,6 +277,7 @@ export class Address extends Sender implements AsyncDisposable {
         port: this.port as number,
         noDelay: this.#options.noDelay ?? true,
       });
+      this.#connecting = socket;
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', resolve);
         socket.once('error', reject);
@@ -273,6 +303,7 @@ export class Address extends Sender implements AsyncDisposable {
       this.#tcp = link;
       return link;
     } finally {
+      this.#connecting = undefined;
       this.#tcpOpening = undefined;
     }
   }
@@ -290,6 +321,7 @@ export class Address extends Sender implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#connecting?.destroy(); // its send fails with ERR_OSC_SEND_FAILED
     const udp = this.#udp;
     const tcp = this.#tcp;
     const unix = this.#unix;

@@ -9,9 +9,12 @@ type Item<S> = S extends Subscription<infer T, infer R> ? [R, T] : never;
  * Iterates several subscriptions as one, yielding `[route, item]` in arrival order across them.
  * Leaving the loop (or `return()`) ends every subscription; the merge ends when all have ended.
  */
-export function merge<S extends AnySubscription[]>(
-  ...subs: S
-): AsyncIterableIterator<Item<S[number]>> & AsyncDisposable {
+/** What `merge` returns: an async iterator of `[route, item]` whose `return()` ends every subscription. */
+export interface Merged<T> extends AsyncIterableIterator<T>, AsyncDisposable {
+  return(): Promise<IteratorResult<T>>;
+}
+
+export function merge<S extends AnySubscription[]>(...subs: S): Merged<Item<S[number]>> {
   let wake: (() => void) | undefined;
   const notify = (): void => {
     const w = wake;
@@ -20,10 +23,15 @@ export function merge<S extends AnySubscription[]>(
   };
   for (const s of subs) s.notify = notify;
 
+  let stopped = false;
   const stop = async (): Promise<IteratorResult<Item<S[number]>>> => {
-    for (const s of subs) {
-      s.notify = undefined;
-      await s.return();
+    if (!stopped) {
+      stopped = true;
+      for (const s of subs) {
+        s.notify = undefined;
+        await s.return();
+      }
+      notify(); // a next() waiting for an item sees that the merge has ended
     }
     return { value: undefined, done: true };
   };
@@ -31,6 +39,7 @@ export function merge<S extends AnySubscription[]>(
   const iterator = {
     async next(): Promise<IteratorResult<Item<S[number]>>> {
       for (;;) {
+        if (stopped) return { value: undefined, done: true };
         // the subscription holding the oldest message goes first
         let best: AnySubscription | undefined;
         for (const s of subs) if (s.pending > 0 && (best === undefined || s.headSeq < best.headSeq)) best = s;

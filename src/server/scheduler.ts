@@ -29,13 +29,16 @@ const EARLY_WAKE_MS = 2;
 export class Scheduler<T> {
   readonly #heap: Entry<T>[] = [];
   readonly #dispatch: (item: T, timetag: TimeTag) => void;
+  readonly #onError: (err: unknown) => void;
   #seq = 0;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #armedFor: Entry<T> | undefined;
 
-  constructor(dispatch: (item: T, timetag: TimeTag) => void) {
+  /** `onError` gets what `dispatch` throws (a user's listener); the rest of the queue goes on. */
+  constructor(dispatch: (item: T, timetag: TimeTag) => void, onError: (err: unknown) => void) {
     this.#dispatch = dispatch;
+    this.#onError = onError;
   }
 
   get pending(): number {
@@ -115,14 +118,25 @@ export class Scheduler<T> {
     this.#timer = undefined;
     this.#immediate = undefined;
     this.#armedFor = undefined;
-    const now = TimeTag.now();
-    while (this.#heap.length > 0) {
-      const head = this.#heap[0] as Entry<T>;
-      if (head.seconds > now.seconds || (head.seconds === now.seconds && head.fraction > now.fraction)) break;
-      this.#pop();
-      this.#dispatch(head.item, new TimeTag(head.seconds, head.fraction));
+    this.runDue(TimeTag.now());
+  }
+
+  /** Dispatches, in order, everything due at `now` (nothing later), then sets the timer for the rest. */
+  runDue(now: TimeTag): void {
+    try {
+      while (this.#heap.length > 0) {
+        const head = this.#heap[0] as Entry<T>;
+        if (head.seconds > now.seconds || (head.seconds === now.seconds && head.fraction > now.fraction)) break;
+        this.#pop();
+        try {
+          this.#dispatch(head.item, new TimeTag(head.seconds, head.fraction));
+        } catch (err) {
+          this.#onError(err);
+        }
+      }
+    } finally {
+      this.#arm();
     }
-    this.#arm();
   }
 
   /** Drops everything and cancels the timer. */

@@ -27,6 +27,13 @@ import type { Holdable, Subscription } from './subscription.js';
 
 const debug = debuglog('aiolo');
 
+// Arrival order across every server in the process, so that merge() can interleave routes of
+// different servers as their messages came.
+let seq = 0;
+function nextSeq(): number {
+  return seq++;
+}
+
 export interface ServerOptions {
   /** A liblo URL: `osc.udp://:9000`, `osc.tcp://127.0.0.1:0`, `osc.unix:///tmp/x.sock`, `osc.udp://224.0.1.9:9000` (a group). */
   readonly url?: string | undefined;
@@ -95,7 +102,7 @@ export interface ServerEvents {
 type Origin =
   | { readonly kind: 'udp'; readonly from: RemoteInfo }
   | { readonly kind: 'tcp'; readonly link: StreamLink }
-  | { readonly kind: 'unix' };
+  | { readonly kind: 'unix'; readonly from: string | null };
 
 interface Scheduled {
   readonly message: Message;
@@ -224,11 +231,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   #unix: UnixServer | undefined;
   #port: number | undefined;
   #url: string | undefined;
-  #starting: Promise<void> | undefined;
-  #stopping: Promise<void> | undefined;
+  #lifecycle: Promise<void> = Promise.resolve();
   #running = false;
-  #seq = 0;
-  readonly #replies: ReplyContext = { udp: () => this.#udp };
+  readonly #replies: ReplyContext = { udp: () => this.#udp, unix: () => this.#unix };
 
   constructor(options: ServerOptions = {}) {
     super();
@@ -243,7 +248,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     this.#scheduler = new Scheduler((item, timetag) => {
       this.#stats.queued = this.#scheduler.pending;
       this.#dispatch(item.message, timetag, item.origin, item.source);
-    });
+    }, rethrowLater);
   }
 
   get running(): boolean {
@@ -361,17 +366,22 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
 
   // ---- lifecycle
 
-  /** Starts listening. Resolves once bound; rejects with {@link StartError}. Calling it while running does nothing. */
+  /**
+   * Starts listening. Resolves once bound; rejects with {@link StartError}. Calling it while running
+   * does nothing. Calls to `start()` and `stop()` take effect in order: the last one wins.
+   */
   start(): Promise<void> {
-    if (this.#running) return Promise.resolve();
-    this.#starting ??= this.#start().finally(() => {
-      this.#starting = undefined;
-    });
-    return this.#starting;
+    return this.#enqueue(() => (this.#running ? undefined : this.#start()));
+  }
+
+  /** Runs lifecycle operations one after another, whatever became of the one before. */
+  #enqueue(operation: () => Promise<void> | undefined): Promise<void> {
+    const next = this.#lifecycle.then(operation, operation);
+    this.#lifecycle = next.catch(() => undefined);
+    return next;
   }
 
   async #start(): Promise<void> {
-    await this.#stopping;
     const c = this.#config;
     switch (c.proto) {
       case 'udp': {
@@ -416,8 +426,8 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
         break;
       }
       case 'unix': {
-        this.#unix = await bindUnix(c.path as string, this.#options.socketMode ?? 0o600, (packet) =>
-          this.#packet(packet, { kind: 'unix' }),
+        this.#unix = await bindUnix(c.path as string, this.#options.socketMode ?? 0o600, (packet, from) =>
+          this.#packet(packet, { kind: 'unix', from }),
         );
         this.#port = undefined;
         this.#url = formatUrl('unix', undefined, undefined, c.path);
@@ -439,16 +449,10 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
    * messages still waiting, and ends every subscription (after what it has buffered). Idempotent.
    */
   stop(): Promise<void> {
-    if (this.#stopping) return this.#stopping;
-    if (!this.#running && this.#starting === undefined) return Promise.resolve();
-    this.#stopping = this.#stop().finally(() => {
-      this.#stopping = undefined;
-    });
-    return this.#stopping;
+    return this.#enqueue(() => (this.#running ? this.#stop() : undefined));
   }
 
   async #stop(): Promise<void> {
-    await this.#starting?.catch(() => undefined);
     this.#running = false;
     const udp = this.#udp;
     const tcp = this.#tcp;
@@ -459,18 +463,20 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     try {
       this.#scheduler.clear();
       this.#stats.queued = 0;
-      await Promise.all([
+      // net.Server.close() waits for its connections, so they are closed while it waits
+      const closing = Promise.all([
         udp ? closeUdp(udp) : undefined,
-        tcp
-          ? new Promise<void>((resolve) => {
-              tcp.close(() => resolve());
-            })
-          : undefined,
-        ...[...this.#links].map((l) => l.close()),
+        tcp ? new Promise<void>((resolve) => tcp.close(() => resolve())) : undefined,
         unix?.close(),
       ]);
+      // (an address sending from this server may attach a connection while we close)
+      while (this.#links.size > 0) await Promise.all([...this.#links].map((l) => l.close()));
+      await closing;
     } finally {
       this.#links.clear();
+      this.#stats.connections = 0;
+      this.#port = undefined;
+      this.#url = undefined;
       for (const route of this.#all) route.serving(this, false);
       debug('server stopped');
     }
@@ -541,21 +547,26 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       return;
     }
     try {
-      if (decoded instanceof Bundle) this.#bundle(decoded, origin, TimeTag.now());
+      const now = TimeTag.now();
+      // what became due before this packet arrived goes first, even if the timer has not fired yet
+      this.#scheduler.runDue(now);
+      if (decoded instanceof Bundle) this.#bundle(decoded, origin, now);
       else this.#dispatch(decoded, TimeTag.IMMEDIATE, origin, undefined);
     } catch (err) {
-      // a listener of ours threw (a user's 'unmatched' or 'overflow' handler): keep serving
-      debug('dispatch failed: %s', String(err));
-      queueMicrotask(() => {
-        throw err;
-      });
+      // a user's 'unmatched' or 'overflow' listener threw: keep serving
+      rethrowLater(err);
     }
   }
 
   #malformed(error: OscDecodeError, origin: Origin): void {
     this.#stats.malformed++;
     debug('malformed packet: %s', error.message);
-    if (this.listenerCount('malformed') > 0) this.emit('malformed', error, sourceFor(this.#replies, origin));
+    if (this.listenerCount('malformed') === 0) return;
+    try {
+      this.emit('malformed', error, sourceFor(this.#replies, origin));
+    } catch (err) {
+      rethrowLater(err);
+    }
   }
 
   #bundle(bundle: Bundle, origin: Origin, now: TimeTag): void {
@@ -625,7 +636,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     } else {
       this.#stats.unmatched++;
       if (this.listenerCount('unmatched') > 0) {
-        this.emit('unmatched', new ServerDelivery(this.#replies, message, timetag, origin, source, this.#seq++));
+        this.emit('unmatched', new ServerDelivery(this.#replies, message, timetag, origin, source, nextSeq()));
       }
     }
   }
@@ -646,15 +657,16 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       if (!this.coerce || !canCoerce(have, want)) return delivery;
       args = coerceArgs(message.args, have, want);
     }
-    const d = delivery ?? new ServerDelivery(this.#replies, message, timetag, origin, source, this.#seq++);
+    const d = delivery ?? new ServerDelivery(this.#replies, message, timetag, origin, source, nextSeq());
     route.deliver(d, args, want ?? have);
     return d;
   }
 }
 
-/** What reply addresses need of their server: its UDP socket, while it runs. */
+/** What reply addresses need of their server: its UDP or Unix socket, while it runs. */
 interface ReplyContext {
   readonly udp: () => DatagramSocket | undefined;
+  readonly unix: () => UnixServer | undefined;
 }
 
 function sourceFor(context: ReplyContext, origin: Origin): Address {
@@ -683,18 +695,33 @@ function sinkFor(context: ReplyContext, origin: Origin): Sink {
       const host = link.remoteAddress.includes(':') ? `[${link.remoteAddress}]` : link.remoteAddress;
       return { url: `osc.tcp://${host}:${link.remotePort}/`, proto: 'tcp', send: (packet) => link.write(packet) };
     }
-    default:
-      return {
-        url: 'osc.unix://',
-        proto: 'unix',
-        send: () =>
-          Promise.reject(
-            new SendError(
-              'ERR_OSC_NO_REPLY_PATH',
-              'a message from an unbound Unix socket has no reply path (as in liblo)',
+    default: {
+      const to = origin.from;
+      if (to === null) {
+        return {
+          url: 'osc.unix://',
+          proto: 'unix',
+          send: () =>
+            Promise.reject(
+              new SendError(
+                'ERR_OSC_NO_REPLY_PATH',
+                'a message from an unbound Unix socket has no reply path (as in liblo)',
+              ),
             ),
-          ),
+        };
+      }
+      return {
+        url: `osc.unix://${to}`,
+        proto: 'unix',
+        send: (packet) => {
+          const server = context.unix();
+          if (server === undefined) {
+            return Promise.reject(new SendError('ERR_OSC_CLOSED', 'the server this reply goes from has stopped'));
+          }
+          return server.sendTo(packet, to);
+        },
       };
+    }
   }
 }
 
@@ -733,6 +760,17 @@ class ServerDelivery implements Delivery, Received {
     this.#source ??= sourceFor(this.#context, this.#origin);
     return this.#source;
   }
+}
+
+/**
+ * An error from a user's event listener surfaces as an uncaught exception, as it would from any
+ * EventEmitter, but only after the server has finished with the packet: its state stays whole.
+ */
+function rethrowLater(err: unknown): void {
+  debug('a listener threw: %s', String(err));
+  queueMicrotask(() => {
+    throw err;
+  });
 }
 
 function displayHost(host: string | undefined): string {

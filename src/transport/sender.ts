@@ -79,15 +79,17 @@ export abstract class Sender {
   delay(seconds: number, path: string, ...args: OscArg[]): Promise<number>;
   delay(seconds: number, target: Target, ...args: unknown[]): Promise<number> {
     let message: Message;
+    let timetag: TimeTag;
     try {
       message =
         typeof target === 'string'
           ? new Message(target, ...(args as OscArg[]))
           : Message.typed(target as TypedPath, ...(args as never[]));
+      timetag = TimeTag.now().add(seconds);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.bundle(message, TimeTag.now().add(seconds));
+    return this.bundle(message, timetag);
   }
 
   #sendEncoded(packet: Message | Bundle): Promise<number> {

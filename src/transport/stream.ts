@@ -35,6 +35,7 @@ export class StreamLink {
   readonly #handlers: StreamHandlers;
   readonly #holders = new Set<unknown>();
   #draining = false;
+  #broken = false;
   #closed = false;
   #error: Error | undefined;
 
@@ -73,7 +74,7 @@ export class StreamLink {
   release(holder: unknown): void {
     if (!this.#holders.delete(holder) || this.#holders.size > 0) return;
     this.#drain();
-    if (this.#holders.size === 0 && !this.closed) this.socket.resume();
+    if (this.#holders.size === 0 && !this.socket.destroyed) this.socket.resume();
   }
 
   get held(): boolean {
@@ -93,12 +94,15 @@ export class StreamLink {
     if (decoder === undefined || this.#draining) return;
     this.#draining = true;
     try {
-      while (this.#holders.size === 0 && !this.socket.destroyed) {
+      // frames already received are delivered even after the peer has closed: a held link may
+      // be released long after the socket is gone, and nothing it accepted may be lost
+      while (this.#holders.size === 0 && !this.#broken) {
         const frame = decoder.next();
         if (frame === undefined) break;
         if (frame instanceof FramingError) {
-          this.#handlers.framingError(frame, this);
+          this.#broken = true;
           this.socket.destroy();
+          this.#handlers.framingError(frame, this);
           break;
         }
         this.#handlers.frame(frame, this);

@@ -101,7 +101,7 @@ export async function bindUdp(options: UdpBindOptions, onPacket: PacketHandler):
   }
   socket.on('message', onPacket);
   // errors on a bound UDP socket (ICMP unreachable after a send, say) concern one send, not the
-  // server: they are reported to that send's callback, so the socket-level event is only logged
+  // server: they reach that send's callback, so the socket-level event needs no handling
   socket.on('error', () => {});
   return socket;
 }
@@ -117,13 +117,18 @@ export function sendUdp(socket: Socket, packet: Uint8Array, port: number, host: 
     );
   }
   return new Promise((resolve, reject) => {
-    socket.send(packet, port, host, (err) => {
-      if (err)
-        reject(
-          new SendError('ERR_OSC_SEND_FAILED', `sending to udp ${host}:${port} failed: ${err.message}`, { cause: err }),
-        );
-      else resolve(packet.length);
-    });
+    const failed = (err: Error): void =>
+      reject(
+        new SendError('ERR_OSC_SEND_FAILED', `sending to udp ${host}:${port} failed: ${err.message}`, { cause: err }),
+      );
+    try {
+      socket.send(packet, port, host, (err) => {
+        if (err) failed(err);
+        else resolve(packet.length);
+      });
+    } catch (err) {
+      failed(err as Error); // a closed socket or a bad port throws at once
+    }
   });
 }
 
@@ -131,7 +136,8 @@ export function sendUdp(socket: Socket, packet: Uint8Array, port: number, host: 
 export async function resolveHost(host: string, family: 4 | 6 | 0 = 0): Promise<{ address: string; family: 4 | 6 }> {
   if (isIP(host) !== 0) return { address: host, family: isIP(host) as 4 | 6 };
   try {
-    const r = await lookup(host, { family });
+    // IPv4 first, as a server listening on 0.0.0.0 (the default) is reachable only that way
+    const r = await lookup(host, { family, verbatim: false });
     return { address: r.address, family: r.family as 4 | 6 };
   } catch (err) {
     throw new SendError('ERR_OSC_SEND_FAILED', `cannot resolve ${JSON.stringify(host)}: ${(err as Error).message}`, {

@@ -76,6 +76,8 @@ function closer(socket: RawSocket): () => void {
 
 export interface UnixServer {
   readonly path: string;
+  /** Sends from the server's socket to a sender that bound a path of its own (a reply). */
+  sendTo(packet: Uint8Array, path: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -137,9 +139,15 @@ export async function bindUnix(
       cause: err,
     });
   }
+  let open = true;
+  const queue = inOrder();
   return {
     path,
+    sendTo(packet, to) {
+      return queue(() => sendDatagram(socket, packet, to, () => open));
+    },
     async close() {
+      open = false;
       close();
       await unlink(path).catch(() => undefined);
     },
@@ -153,6 +161,53 @@ export interface UnixClient {
 
 const RETRY_FOR_MS = 2000;
 
+/**
+ * Sends one datagram from `socket` to `path`, waiting out a full receiver queue (EAGAIN) for up to
+ * RETRY_FOR_MS; `stillOpen` stops the waiting when the sender closes.
+ */
+async function sendDatagram(
+  socket: RawSocket,
+  packet: Uint8Array,
+  path: string,
+  stillOpen: () => boolean,
+): Promise<number> {
+  if (packet.length > MAX_UNIX_DATAGRAM) {
+    throw new SendError(
+      'ERR_OSC_PACKET_TOO_LARGE',
+      `a ${packet.length}-byte packet is larger than a Unix datagram can carry here (${MAX_UNIX_DATAGRAM})`,
+    );
+  }
+  const buf = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+  const deadline = Date.now() + RETRY_FOR_MS;
+  let delay = 1;
+  for (;;) {
+    if (!stillOpen()) throw new SendError('ERR_OSC_CLOSED', `the socket sending to osc.unix://${path} is closed`);
+    const code = await new Promise<number>((resolve) => {
+      socket.send(buf, 0, buf.length, path, (err) =>
+        resolve(err === undefined || err === null ? 0 : (errno(err) ?? -1)),
+      );
+    });
+    if (code === 0) return packet.length;
+    // EAGAIN: the receiver's queue (10 datagrams by default) is full; it drains as it reads
+    if (code !== EAGAIN || Date.now() > deadline) {
+      const why = code === ENOENT ? 'no such socket' : code === ECONNREFUSED ? 'nobody is listening' : `errno ${code}`;
+      throw new SendError('ERR_OSC_SEND_FAILED', `sending to osc.unix://${path} failed: ${why}`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 20);
+  }
+}
+
+/** Sends in order: a send waiting out a full queue is not overtaken by a later one. */
+function inOrder(): <T>(job: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return (job) => {
+    const run = tail.then(job, job);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
 /** An unbound socket that sends datagrams to `path`; a full receiver queue is waited out, not dropped. */
 export async function openUnixClient(path: string): Promise<UnixClient> {
   const lib = load();
@@ -161,40 +216,14 @@ export async function openUnixClient(path: string): Promise<UnixClient> {
   const socket = lib.createSocket('unix_dgram');
   socket.on('error', () => {}); // each send reports its own error to its callback
   const close = closer(socket);
-  let closed = false;
-  const attempt = (buf: Buffer): Promise<number> =>
-    new Promise((resolve) => {
-      socket.send(buf, 0, buf.length, path, (err) =>
-        resolve(err === undefined || err === null ? 0 : (errno(err) ?? -1)),
-      );
-    });
+  let open = true;
+  const queue = inOrder();
   return {
-    async send(packet) {
-      if (closed) throw new SendError('ERR_OSC_CLOSED', `address osc.unix://${path} is closed`);
-      if (packet.length > MAX_UNIX_DATAGRAM) {
-        throw new SendError(
-          'ERR_OSC_PACKET_TOO_LARGE',
-          `a ${packet.length}-byte packet is larger than a Unix datagram can carry here (${MAX_UNIX_DATAGRAM})`,
-        );
-      }
-      const buf = Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
-      const deadline = Date.now() + RETRY_FOR_MS;
-      let delay = 1;
-      for (;;) {
-        const code = await attempt(buf);
-        if (code === 0) return packet.length;
-        // EAGAIN: the receiver's queue (10 datagrams by default) is full; it drains as it reads
-        if (code !== EAGAIN || Date.now() > deadline || closed) {
-          const why =
-            code === ENOENT ? 'no such socket' : code === ECONNREFUSED ? 'nobody is listening' : `errno ${code}`;
-          throw new SendError('ERR_OSC_SEND_FAILED', `sending to osc.unix://${path} failed: ${why}`);
-        }
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 20);
-      }
+    send(packet) {
+      return queue(() => sendDatagram(socket, packet, path, () => open));
     },
     async close() {
-      closed = true;
+      open = false;
       close();
     },
   };

@@ -56,10 +56,13 @@ describe('scheduling', () => {
       done = resolve;
     });
     const N = 60;
-    const scheduler = new Scheduler<number>((_item, timetag) => {
-      late.push(TimeTag.now().diff(timetag) * 1000);
-      if (late.length === N) done();
-    });
+    const scheduler = new Scheduler<number>(
+      (_item, timetag) => {
+        late.push(TimeTag.now().diff(timetag) * 1000);
+        if (late.length === N) done();
+      },
+      (err) => assert.fail(String(err)),
+    );
     const start = TimeTag.now();
     for (let i = 0; i < N; i++) scheduler.add(start.add(0.005 + ((i * 37) % 100) / 1000), i);
     await within(5000, 'all dispatches', finished);
@@ -77,10 +80,13 @@ describe('scheduling', () => {
     const finished = new Promise<void>((r) => {
       done = r;
     });
-    const s = new Scheduler<number>((i) => {
-      order.push(i);
-      if (order.length === 50) done();
-    });
+    const s = new Scheduler<number>(
+      (i) => {
+        order.push(i);
+        if (order.length === 50) done();
+      },
+      (err) => assert.fail(String(err)),
+    );
     for (let i = 0; i < 50; i++) s.add(i % 2 ? tt : tt.add(0), i);
     await within(3000, 'dispatch', finished);
     assert.deepEqual(

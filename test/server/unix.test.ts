@@ -2,11 +2,12 @@
 // owner-only by default and removed on stop; a stale file left by a dead process is replaced.
 import assert from 'node:assert/strict';
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Address, SendError, Server, StartError } from '../../src/index.js';
+import { Address, decode, encode, Message, SendError, Server, StartError } from '../../src/index.js';
 import { unixAvailable } from '../../src/transport/unix.js';
 import { take, within } from '../helpers/async.js';
 import { IN_CI } from '../helpers/peers.js';
@@ -76,8 +77,9 @@ describe('Unix datagram sockets', { skip }, () => {
       const sub = server.route('/b', 'i').sub({ highWaterMark: 500 });
       await Promise.all(Array.from({ length: 200 }, (_, i) => a.send('/b', i)));
       const got = await take(sub, 200);
+      // in order too: a send waiting out a full queue is not overtaken by a later one
       assert.deepEqual(
-        got.map((x) => x[0]).sort((p, q) => p - q),
+        got.map((x) => x[0]),
         Array.from({ length: 200 }, (_, i) => i),
       );
     } finally {
@@ -113,8 +115,38 @@ describe('Unix datagram sockets', { skip }, () => {
     await a.close();
     await third.stop();
     const plain = join(dir, 'plain');
-    await (await import('node:fs/promises')).writeFile(plain, 'not a socket');
+    await writeFile(plain, 'not a socket');
     await assert.rejects(new Server({ port: plain }).start(), StartError);
+  });
+
+  test('a sender that bound a path of its own gets replies from the server’s socket', async () => {
+    const path = join(dir, 'srv.sock');
+    const clientPath = join(dir, 'client.sock');
+    const server = new Server({ port: path });
+    await server.start();
+    const lib = createRequire(import.meta.url)('unix-dgram');
+    const replies: Buffer[] = [];
+    const client = lib.createSocket('unix_dgram', (buf: Buffer) => replies.push(buf));
+    try {
+      client.bind(clientPath);
+      const sub = server.route('/ping', 'i').sub({ incoming: true });
+      const request = encode(Message.typed('/ping', 'i', 1));
+      client.send(Buffer.from(request), 0, request.length, path);
+      const [m] = await take(sub, 1);
+      assert.equal(m?.source.url, `osc.unix://${clientPath}`);
+      await m?.source.send('/pong', 2);
+      await within(
+        2000,
+        'the reply',
+        (async () => {
+          while (replies.length === 0) await new Promise((r) => setImmediate(r));
+        })(),
+      );
+      assert.deepEqual(decode(replies[0] as Buffer), Message.typed('/pong', 'i', 2));
+    } finally {
+      client.close();
+      await server.stop();
+    }
   });
 
   test('sending to a path nobody listens on rejects with SendError', async () => {
