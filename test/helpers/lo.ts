@@ -216,6 +216,12 @@ export class LoReceiver implements AsyncDisposable {
     return this.#lines.all.filter((l) => l.startsWith('ERR ')).map((l) => Number(l.split(' ')[1]));
   }
 
+  /** Waits until what liblo dispatched satisfies `predicate`. */
+  async waitUntil(predicate: (messages: LoMessage[]) => boolean, what: string, ms = 5000): Promise<LoMessage[]> {
+    await this.#lines.waitFor(() => predicate(this.messages), what, ms);
+    return this.messages;
+  }
+
   /** Waits until liblo has dispatched `n` messages (and reported `errors` errors). */
   async waitFor(n: number, errors = 0, ms = 5000): Promise<LoMessage[]> {
     await this.#lines.waitFor(

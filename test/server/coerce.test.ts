@@ -29,6 +29,10 @@ describe('coercion', () => {
     assert.equal(toI(Number.NaN), 0);
     const toH = (x: number) => coerceArgs([x], 'd', 'h')[0];
     assert.equal(toH(Number.NaN), -(2n ** 63n));
+    assert.equal(toH(1e20), 0n); // (uint64_t) of a value past 2^64
+    assert.equal(toH(-1e20), -(2n ** 63n));
+    assert.equal(toH(2 ** 63), -(2n ** 63n)); // 2^63 as uint64, read back as int64
+    assert.equal(toH(2 ** 63 + 2 ** 62), -(2n ** 62n));
     assert.equal(toH(-2.5), -2n);
     assert.equal(toH(2 ** 40), 2n ** 40n);
     assert.equal(coerceArgs([2n ** 40n + 7n], 'h', 'i')[0], 7);
