@@ -7,7 +7,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Char, INFINITUM, Message, Midi, type OscArg, OscSymbol, TimeTag, typespecString } from '../../src/index.js';
+import {
+  type Bundle,
+  Char,
+  INFINITUM,
+  Message,
+  Midi,
+  type OscArg,
+  OscSymbol,
+  TimeTag,
+  typespecString,
+} from '../../src/index.js';
 import { within } from './async.js';
 import type { Peer } from './peers.js';
 
@@ -268,6 +278,17 @@ export class LoSender implements AsyncDisposable {
     return answer;
   }
 
+  /** Has liblo build a message or a bundle (nested bundles too) and send it. */
+  async packet(p: Message | Bundle): Promise<void> {
+    if (p instanceof Message) {
+      await this.command(loMessageCommand(p));
+      return;
+    }
+    await this.command(`bundle ${p.timetag.seconds.toString(16)} ${p.timetag.fraction.toString(16)}`);
+    for (const e of p.elements) await this.packet(e);
+    await this.command('end');
+  }
+
   /** Replies our own server received (after `server udp|tcp`). */
   get messages(): LoMessage[] {
     return this.#lines.all.filter((l) => l.startsWith('MSG ')).map(parseMsgLine);
@@ -280,4 +301,13 @@ export class LoSender implements AsyncDisposable {
       await exited;
     }
   }
+}
+
+/** A received message (an `Incoming` record) as a `Message`, to compare with `equals`. */
+export function asMessage(m: {
+  readonly path: string;
+  readonly typetags: string;
+  readonly args: readonly OscArg[];
+}): Message {
+  return Message.typed(m.path, m.typetags, ...(m.args as never[]));
 }

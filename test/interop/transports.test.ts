@@ -22,7 +22,7 @@ import {
 } from '../../src/index.js';
 import { unixAvailable } from '../../src/transport/unix.js';
 import { take } from '../helpers/async.js';
-import { LO_PEER, LoReceiver, LoSender, loMessageCommand } from '../helpers/lo.js';
+import { asMessage, LO_PEER, LoReceiver, LoSender, loMessageCommand } from '../helpers/lo.js';
 import { IN_CI, needPeer } from '../helpers/peers.js';
 
 const LOCAL = '127.0.0.1';
@@ -102,7 +102,7 @@ for (const tr of TRANSPORTS) {
         for (const m of EDGE) assert.match(await lo.command(loMessageCommand(m)), /^SENT [1-9]/);
         const got = await take(sub, EDGE.length);
         got.forEach((m, i) => {
-          const as = Message.typed(m.path, m.typetags, ...(m.args as never[]));
+          const as = asMessage(m);
           assert.ok(as.equals(EDGE[i]), `${as} != ${EDGE[i]}`);
         });
         assert.equal(server.stats.malformed, 0);

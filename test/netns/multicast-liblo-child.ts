@@ -15,7 +15,7 @@ import {
   TimeTag,
 } from '../../src/index.js';
 import { take } from '../helpers/async.js';
-import { LoReceiver, LoSender, loMessageCommand } from '../helpers/lo.js';
+import { asMessage, LoReceiver, LoSender, loMessageCommand } from '../helpers/lo.js';
 
 const GROUP = '224.0.1.9';
 
@@ -72,7 +72,7 @@ await run('aiolo -> liblo', async () => {
     );
     // the sender is a member too, and hears itself (loopback)
     same(
-      (await take(own, MESSAGES.length)).map((m) => Message.typed(m.path, m.typetags, ...(m.args as never[]))),
+      (await take(own, MESSAGES.length)).map((m) => asMessage(m)),
       MESSAGES,
       'the sending member',
     );
@@ -94,7 +94,7 @@ await run('liblo -> aiolo', async () => {
     for (const [i, sub] of subs.entries()) {
       const got = await take(sub, MESSAGES.length);
       same(
-        got.map((m) => Message.typed(m.path, m.typetags, ...(m.args as never[]))),
+        got.map((m) => asMessage(m)),
         MESSAGES,
         `member ${i}`,
       );
