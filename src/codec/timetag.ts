@@ -30,6 +30,37 @@ function splitSeconds(seconds: number): [whole: number, fraction: number] {
   return [whole, fraction];
 }
 
+// The wall clock with sub-millisecond resolution: performance.now() (monotonic, fine) plus an
+// offset to Date.now() (the wall clock, whole milliseconds). performance.timeOrigin alone can be off
+// by milliseconds, and the wall clock is what peers stamp bundles with, so the offset is measured at
+// the instant Date.now() ticks, and measured again when the two drift apart (NTP adjusting the clock).
+let offsetMs: number | undefined;
+let checkedAt = 0;
+
+function calibrate(): number {
+  const start = Date.now();
+  let before = performance.now();
+  const giveUp = before + 3;
+  for (;;) {
+    const wall = Date.now();
+    if (wall !== start) return wall - before; // the tick fell between `before` and this reading
+    before = performance.now();
+    if (before > giveUp) return wall - before; // a clock that does not tick: settle for ms accuracy
+  }
+}
+
+function wallClockMs(): number {
+  const mono = performance.now();
+  if (offsetMs === undefined) {
+    offsetMs = calibrate();
+    checkedAt = mono;
+  } else if (mono - checkedAt > 1000) {
+    checkedAt = mono;
+    if (Math.abs(Date.now() - (mono + offsetMs)) > 1.5) offsetMs = calibrate();
+  }
+  return performance.now() + offsetMs;
+}
+
 function wrapSeconds(seconds: number): number {
   const s = seconds % TWO_32;
   return s < 0 ? s + TWO_32 : s;
@@ -52,9 +83,9 @@ export class TimeTag {
     this.fraction = uint32('fraction', fraction);
   }
 
-  /** The current wall-clock time with sub-millisecond resolution. */
+  /** The current wall-clock time, with sub-millisecond resolution. */
   static now(): TimeTag {
-    return TimeTag.fromUnixMilliseconds(performance.timeOrigin + performance.now());
+    return TimeTag.fromUnixMilliseconds(wallClockMs());
   }
 
   static fromUnixMilliseconds(ms: number): TimeTag {

@@ -81,6 +81,16 @@ describe('TimeTag', () => {
     assert.equal(new TimeTag(1, 0x80000000).toNtpSeconds(), 1.5);
   });
 
+  test('now() agrees with Date.now() to within its whole milliseconds (it is calibrated to the wall clock)', () => {
+    for (let i = 0; i < 2000; i++) {
+      const before = Date.now();
+      const now = TimeTag.now().toUnixMilliseconds();
+      const after = Date.now();
+      // Date.now() floors: the true time is within [before, after + 1); calibration errs by microseconds
+      assert.ok(now >= before - 0.05 && now < after + 1.05, `${now} outside [${before}, ${after + 1})`);
+    }
+  });
+
   test('now() is wall-clock time with sub-millisecond resolution', () => {
     const before = Date.now();
     const now = TimeTag.now();
