@@ -73,21 +73,25 @@ function decodeElement(bytes: Uint8Array, start: number, end: number, depth: num
 
 function decodeBundle(bytes: Uint8Array, start: number, end: number, depth: number): Bundle {
   if (depth > maxDepth) fail('ERR_OSC_TOO_DEEP', start, `bundles nested deeper than maxDepth ${maxDepth}`);
-  let pos = start + 8;
-  if (end - pos < 8) fail('ERR_OSC_INVALID_BUNDLE', pos, 'bundle has no complete timetag');
-  const timetag = new TimeTag(readUint32(bytes, pos), readUint32(bytes, pos + 4));
-  pos += 8;
-  const elements: BundleElement[] = [];
+  const first = start + 16;
+  if (end - first < 0) fail('ERR_OSC_INVALID_BUNDLE', start + 8, 'bundle has no complete timetag');
+  const timetag = new TimeTag(readUint32(bytes, start + 8), readUint32(bytes, start + 12));
+  // as lo_validate_bundle: the element sizes must tile the bundle before any element is looked at
+  let pos = first;
   while (end - pos >= 4) {
     const size = readUint32(bytes, pos);
     if (size > end - pos - 4) {
       fail('ERR_OSC_INVALID_BUNDLE', pos, `bundle element size ${size} exceeds the ${end - pos - 4} bytes left`);
     }
-    pos += 4;
-    elements.push(decodeElement(bytes, pos, pos + size, depth + 1));
-    pos += size;
+    pos += 4 + size;
   }
   if (pos !== end) fail('ERR_OSC_INVALID_BUNDLE', pos, `${end - pos} stray byte(s) after the last bundle element`);
+  const elements: BundleElement[] = [];
+  for (pos = first; pos < end; ) {
+    const size = readUint32(bytes, pos);
+    elements.push(decodeElement(bytes, pos + 4, pos + 4 + size, depth + 1));
+    pos += 4 + size;
+  }
   return new Bundle(elements, timetag);
 }
 

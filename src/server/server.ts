@@ -87,8 +87,8 @@ export interface ServerStats {
 }
 
 export interface ServerEvents {
-  /** A packet that is not valid OSC (or a TCP frame over the limit); the server goes on. */
-  malformed: [error: OscDecodeError, source: Address];
+  /** A packet that is not valid OSC (or a TCP frame over the limit, `packet` then empty); the server goes on. */
+  malformed: [error: OscDecodeError, source: Address, packet: Uint8Array];
   /** A message no route took. */
   unmatched: [message: Received];
   /** A subscription discarded a message (its consumer fell `highWaterMark` behind). */
@@ -516,6 +516,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
               `TCP frame of ${err.size} bytes exceeds maxPacketSize ${this.#maxPacketSize}; closing the connection`,
             ),
             { kind: 'tcp', link: l },
+            new Uint8Array(0),
           );
         },
         closed: (l) => {
@@ -542,7 +543,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
         extendedTypes: this.#options.extendedTypes ?? true,
       });
     } catch (err) {
-      if (err instanceof OscDecodeError) this.#malformed(err, origin);
+      if (err instanceof OscDecodeError) this.#malformed(err, origin, packet);
       else debug('unexpected decode failure: %s', String(err)); // never thrown, by the decoder's contract
       return;
     }
@@ -558,12 +559,12 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     }
   }
 
-  #malformed(error: OscDecodeError, origin: Origin): void {
+  #malformed(error: OscDecodeError, origin: Origin, packet: Uint8Array): void {
     this.#stats.malformed++;
     debug('malformed packet: %s', error.message);
     if (this.listenerCount('malformed') === 0) return;
     try {
-      this.emit('malformed', error, sourceFor(this.#replies, origin));
+      this.emit('malformed', error, sourceFor(this.#replies, origin), packet);
     } catch (err) {
       rethrowLater(err);
     }

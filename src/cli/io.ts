@@ -1,0 +1,17 @@
+// Where the tools write: real stdout/stderr in the `aiolo` binary, buffers in tests.
+export interface Io {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+export function write(stream: NodeJS.WritableStream, data: string | Uint8Array): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.write(data)) resolve();
+    else stream.once('drain', resolve);
+  });
+}
+
+/** Resolves once everything written so far has been handed to the OS. */
+export function flush(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
