@@ -1,5 +1,15 @@
 // aiolo dump: oscdump 0.31's command line and output, byte for byte, over every transport aiolo has.
-import { ANY_PATH, encodeMessage, type Incoming, MultiCast, type OscDecodeError, Server } from '../index.js';
+import { isIP } from 'node:net';
+import {
+  ANY_PATH,
+  encodeMessage,
+  type Incoming,
+  MultiCast,
+  OscConfigError,
+  type OscDecodeError,
+  Server,
+  StartError,
+} from '../index.js';
 import { dumpLine, jsonLine } from './format.js';
 import { flush, type Io, write } from './io.js';
 import { libloReport } from './report.js';
@@ -52,6 +62,14 @@ function parse(argv: readonly string[], io: Io): DumpOptions | number {
   return { raw, json, port, group: argv[i + 1] };
 }
 
+function subscribe(server: Server) {
+  return server.route(ANY_PATH).sub({
+    incoming: true,
+    highWaterMark: 65536,
+    overflow: 'pause', // TCP waits for a slow stdout; nothing is dropped
+  });
+}
+
 function makeServer(o: DumpOptions): Server {
   if (o.group !== undefined)
     return new Server({ multicast: new MultiCast(o.group, { port: o.port }), extendedTypes: false });
@@ -64,10 +82,23 @@ export async function dump(argv: readonly string[], io: Io, signal?: AbortSignal
   const o = parse(argv, io);
   if (typeof o === 'number') return o;
   let server: Server;
+  let messages: ReturnType<typeof subscribe>;
   try {
     server = makeServer(o);
+    // routed before it starts: nothing that arrives while it binds goes unmatched
+    messages = subscribe(server);
     await server.start();
-  } catch {
+  } catch (err) {
+    // liblo says which protocol it could not serve before oscdump gives up
+    const scheme = /^osc\.([^:/]*):\/\//.exec(o.port)?.[1];
+    const served = scheme !== undefined && ['udp', 'tcp', 'unix'].includes(scheme);
+    if (o.group === undefined && !/^[0-9]/.test(o.port) && !served) {
+      io.stderr.write(`liblo: protocol '${scheme ?? '(null)'}' not supported by this version\n`);
+    } else if (o.group !== undefined && isIP(o.group) !== 4) {
+      io.stderr.write('liblo server error 0 in path inet_aton(): Success\n'); // liblo's words for a bad group
+    } else if (!(err instanceof StartError) && !(err instanceof OscConfigError)) {
+      throw err;
+    }
     io.stderr.write(
       `Could not start a server with port ${o.port}${o.group === undefined ? '\n' : `, multicast group ${o.group}\n`}`,
     );
@@ -85,12 +116,7 @@ export async function dump(argv: readonly string[], io: Io, signal?: AbortSignal
     io.stderr.write(`liblo server error ${r.code} in path ${r.where}: ${r.text}\n`);
   });
   try {
-    const messages = server.route(ANY_PATH).sub({
-      incoming: true,
-      highWaterMark: 65536,
-      overflow: 'pause', // TCP waits for a slow stdout; nothing is dropped
-    });
-    for await (const m of messages) await write(io.stdout, render(m as Incoming, o));
+    for await (const m of messages) await write(io.stdout, render(m, o));
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
