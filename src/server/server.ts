@@ -84,6 +84,8 @@ export interface ServerStats {
   overflowed: number;
   /** Open TCP connections. */
   connections: number;
+  /** TCP connections closed at once because `maxConnections` were open. */
+  refused: number;
 }
 
 export interface ServerEvents {
@@ -97,6 +99,8 @@ export interface ServerEvents {
   scheduleOverflow: [message: Received, reason: 'full' | 'horizon'];
   /** A TCP connection was accepted. */
   connection: [source: Address];
+  /** A TCP connection was closed at once: `maxConnections` were already open. */
+  refused: [remote: { address: string; port: number }];
 }
 
 type Origin =
@@ -220,6 +224,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     queueDropped: 0,
     overflowed: 0,
     connections: 0,
+    refused: 0,
   };
   readonly #links = new Set<StreamLink>();
   readonly #onDrop = (sub: Subscription<unknown>, dropped: number): void => {
@@ -398,6 +403,12 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       case 'tcp': {
         const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
         server.maxConnections = this.#options.maxConnections ?? 1024;
+        server.on('drop', (data) => {
+          this.#stats.refused++;
+          if (this.listenerCount('refused') > 0) {
+            this.emit('refused', { address: data?.remoteAddress ?? '', port: data?.remotePort ?? 0 });
+          }
+        });
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen({ port: c.port, host: c.host ?? '0.0.0.0' }, () => {
