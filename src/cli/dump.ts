@@ -37,16 +37,18 @@ interface DumpOptions {
   group: string | undefined;
 }
 
+// oscdump reads one option, the first argument, by its second character (-L, -r, -h); aiolo also
+// takes --json there, and any number of them.
 function parse(argv: readonly string[], io: Io): DumpOptions | number {
   let raw = false;
   let json = false;
   let i = 0;
-  for (; i < argv.length && (argv[i] as string).startsWith('-') && argv[i] !== '-'; i++) {
+  for (; i < argv.length && (argv[i] as string).startsWith('-'); i++) {
     const a = argv[i] as string;
-    if (a === '-L') continue;
-    if (a === '-r') raw = true;
-    else if (a === '--json') json = true;
-    else if (a === '-h' || a === '--help') {
+    if (a === '--json') json = true;
+    else if (a[1] === 'L') continue;
+    else if (a[1] === 'r') raw = true;
+    else if (a[1] === 'h' || a === '--help') {
       io.stdout.write(DUMP_USAGE);
       return 0;
     } else {

@@ -5,7 +5,10 @@ const bits = new Float64Array(1);
 const raw = new BigUint64Array(bits.buffer);
 
 export function formatF(x: number): string {
-  if (Number.isNaN(x)) return 'nan';
+  if (Number.isNaN(x)) {
+    bits[0] = x; // typed arrays keep a NaN's bits, and glibc prints its sign
+    return (raw[0] as bigint) >> 63n === 1n ? '-nan' : 'nan';
+  }
   if (x === Number.POSITIVE_INFINITY) return 'inf';
   if (x === Number.NEGATIVE_INFINITY) return '-inf';
   bits[0] = x;

@@ -238,6 +238,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   #url: string | undefined;
   #lifecycle: Promise<void> = Promise.resolve();
   #running = false;
+  // From the moment a socket is bound (before start() resolves: a Unix server still sets its
+  // file's mode) until stop(): what arrives then is served, not dropped.
+  #accepting = false;
   readonly #replies: ReplyContext = { udp: () => this.#udp, unix: () => this.#unix };
 
   constructor(options: ServerOptions = {}) {
@@ -388,6 +391,19 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
 
   async #start(): Promise<void> {
     const c = this.#config;
+    this.#accepting = true;
+    try {
+      await this.#bind(c);
+    } catch (err) {
+      this.#accepting = false;
+      throw err;
+    }
+    this.#running = true;
+    for (const route of this.#all) route.serving(this, true);
+    debug('server started at %s', this.#url);
+  }
+
+  async #bind(c: Config): Promise<void> {
     switch (c.proto) {
       case 'udp': {
         const socket = await bindUdp(
@@ -450,9 +466,6 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
           `protocol '${c.proto}' is not supported; use osc.udp, osc.tcp or osc.unix`,
         );
     }
-    this.#running = true;
-    for (const route of this.#all) route.serving(this, true);
-    debug('server started at %s', this.#url);
   }
 
   /**
@@ -465,6 +478,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
 
   async #stop(): Promise<void> {
     this.#running = false;
+    this.#accepting = false;
     const udp = this.#udp;
     const tcp = this.#tcp;
     const unix = this.#unix;
@@ -543,7 +557,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   }
 
   #packet(packet: Uint8Array, origin: Origin): void {
-    if (!this.#running) return;
+    if (!this.#accepting) return;
     this.#stats.packets++;
     if (packet.length === 0) return; // liblo ignores empty datagrams too
     let decoded: Message | Bundle;
@@ -621,7 +635,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   }
 
   #dispatch(message: Message, timetag: TimeTag, origin: Origin, source: Address | undefined): void {
-    if (!this.#running) return;
+    if (!this.#accepting) return;
     this.#stats.messages++;
     const path = message.path;
     let delivery: ServerDelivery | undefined;

@@ -37,7 +37,24 @@ const CASES: string[][] = [
   ['/a', 'm', '12zz'],
   ['/a', 'm', '123456789'],
   ['/a', 'ii', '1', '2', 'ignored', 'extra'],
+  // rounding once from the exact value, hex floats, glibc's ERANGE
+  ['/a', 'f', '1.0000000596046447753906251'],
+  ['/a', 'f', '340282356779733661637539395458142568447.9999999999'],
+  ['/a', 'f', '0x1.00000100000000001p0'],
+  ['/a', 'd', '0x0p99999'],
+  ['/a', 'd', '0x3p-1076'],
+  ['/a', 'd', '0xffffffffffffffffffffp-1100'],
+  ['/a', 'd', '2.2250738585072011e-308'],
+  ['/a', 'f', '1.17549421e-38'],
+  // (not NaN signs and payloads: JavaScript arrays may canonicalise NaN; the README says so)
+  ['/a', 'fdd', '.5', '-.5e-3', 'infinity'],
+  ['/a', 'fh', '1e400', '9223372036854775807'],
+  ['/a', 'fh', '1e-50', '-9223372036854775808'],
+  ['/a', 'mmmmmm', '0x12345678', '0xFFFFFFFF', '+0x12345678', '-12345678', '-ffffffff', '0x'],
   // failures
+  ['/a', 'd', '1e400x'],
+  ['/a', 'fd', '1e-45', 'x'],
+  ['/a', 'f', '1e'],
   ['/a', 'i', 'x'],
   ['/a', 'i', '1.5'],
   ['/a', 'i', '0x10'],
@@ -81,7 +98,17 @@ describe('aiolo send, side by side with oscsend', () => {
     } finally {
       await Promise.all([rm(a, { force: true }), rm(b, { force: true })]);
     }
-    for (const args of [['localhost'], ['localhost', '9000'], ['-']]) {
+    for (const args of [
+      ['localhost'],
+      ['localhost', '9000'],
+      ['-'],
+      ['osc.udp://127.0.0.1', '/a', 'i', 'x'], // the message is made before the target is opened
+      ['osc.foo://127.0.0.1:9', '/a'],
+      ['http://x', '/a'],
+      ['file:///nonexistent-dir/x.osc', '/a'],
+      ['osc.tcp://127.0.0.1:1', '/a'],
+      ['-x', '/a', 'i', '1'],
+    ]) {
       const [theirs, ours] = await Promise.all([run([OSCSEND.command, ...args]), aiolo(['send', ...args])]);
       assert.equal(ours.code, theirs.code, JSON.stringify(args));
       assert.equal(ours.stderr, theirs.stderr, JSON.stringify(args));
