@@ -19,17 +19,12 @@ import {
   typespecString,
 } from '../../src/index.js';
 import { within } from './async.js';
-import type { Peer } from './peers.js';
+import { onPath, type Peer } from './peers.js';
 
 const SOURCE = fileURLToPath(new URL('../peers/lo_peer.c', import.meta.url));
 
 function hasGccAndLiblo(): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v gcc'], { stdio: 'ignore' });
-  } catch {
-    return false;
-  }
-  return existsSync('/usr/include/lo/lo.h');
+  return onPath('gcc') && existsSync('/usr/include/lo/lo.h');
 }
 
 export const LO_PEER: Peer = {

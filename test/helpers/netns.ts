@@ -3,9 +3,9 @@
 // for 224.0.0.0/4, and it disappears with the command. Needs root, `unshare` (Debian util-linux)
 // and `ip` (Debian iproute2). Locally, without them, the tests that need a namespace skip with a
 // message naming what is missing; under CI=true that is a failure instead, as with the liblo peers.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { TestContext } from 'node:test';
-import { IN_CI } from './peers.js';
+import { IN_CI, onPath } from './peers.js';
 
 /** What the namespace's `sh` runs before the command: loopback up, multicast on, groups routed to it. */
 export const NETNS_SETUP = 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo';
@@ -19,15 +19,6 @@ export interface NetnsStatus {
   readonly available: boolean;
   /** Why not, naming what to install or how to run: undefined when available. */
   readonly missing: string | undefined;
-}
-
-function onPath(command: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function probe(): NetnsStatus {

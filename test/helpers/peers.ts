@@ -13,7 +13,8 @@ export interface Peer {
   readonly available: boolean;
 }
 
-function onPath(command: string): boolean {
+/** Whether `command` is on the PATH. */
+export function onPath(command: string): boolean {
   try {
     execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
     return true;
