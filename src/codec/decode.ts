@@ -174,7 +174,8 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
         for (let k = pos + 4 + n; k < pos + padded; k++) {
           if (bytes[k] !== 0) fail('ERR_OSC_INVALID_ARGUMENT', k, 'blob has non-zero padding');
         }
-        args.push(bytes.slice(pos + 4, pos + 4 + n));
+        // a view into the packet, not a copy: blobs are the bulk of big packets
+        args.push(new Uint8Array(bytes.buffer, bytes.byteOffset + pos + 4, n));
         pos += padded;
         break;
       }

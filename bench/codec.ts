@@ -1,0 +1,336 @@
+// npm run bench: the codec part of the benchmark — encode and decode of four cases by aiolo and by
+// the other Node OSC libraries, in one process, contenders interleaved round by round, medians
+// reported as ratios. Each library's decoded output is checked against the input first: a library
+// that gets a case wrong is marked, not timed as if right. (UDP, TCP and scheduling benchmarks:
+// still to come.)
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as nodeOsc from 'node-osc';
+import OSCJSModule from 'osc-js';
+import * as oscMin from 'osc-min';
+import { Bundle, decode, encode, Message, type OscArg, TimeTag } from '../src/index.js';
+
+interface OscJsPacket {
+  add(value: unknown): void;
+  pack(): Uint8Array;
+  unpack(view: DataView): void;
+  bundleElements?: unknown[];
+  address?: string;
+  args?: unknown[];
+}
+// osc-js's typings lack its classes; these are the parts used here
+const OSCJS = OSCJSModule as unknown as {
+  Message: new (address?: string) => OscJsPacket;
+  Bundle: new (elements?: OscJsPacket[], timetag?: number) => OscJsPacket;
+};
+
+const require = createRequire(import.meta.url);
+const oscJs = require('osc') as {
+  writePacket(p: unknown, o?: unknown): Uint8Array;
+  readPacket(d: Uint8Array, o?: unknown): unknown;
+};
+
+type Arg = { type: 'i' | 'f' | 's' | 'b'; value: number | string | Uint8Array };
+interface Case {
+  readonly name: string;
+  /** The messages; one is a message case, several a bundle of them. */
+  readonly messages: { path: string; args: Arg[] }[];
+}
+
+const CASES: Case[] = [
+  {
+    name: '/synth/1/freq ,ifs',
+    messages: [
+      {
+        path: '/synth/1/freq',
+        args: [
+          { type: 'i', value: 440 },
+          { type: 'f', value: 0.5 },
+          { type: 's', value: 'sine' },
+        ],
+      },
+    ],
+  },
+  {
+    name: '16 floats',
+    messages: [
+      { path: '/floats', args: Array.from({ length: 16 }, (_, i) => ({ type: 'f' as const, value: i + 0.25 })) },
+    ],
+  },
+  {
+    name: 'bundle of 10',
+    messages: Array.from({ length: 10 }, (_, i) => ({
+      path: `/voice/${i}`,
+      args: [
+        { type: 'i' as const, value: i },
+        { type: 'f' as const, value: i * 0.5 },
+      ],
+    })),
+  },
+  {
+    name: '4 KiB blob',
+    messages: [{ path: '/blob', args: [{ type: 'b', value: new Uint8Array(4096).map((_, i) => i & 0xff) }] }],
+  },
+];
+
+const isBundle = (c: Case) => c.messages.length > 1;
+
+/** What a decoder must give back: path and argument values, in order, for each message. */
+type Normal = [string, (number | string | number[])[]][];
+const normalValue = (v: unknown): number | string | number[] =>
+  v instanceof Uint8Array ? Array.from(v) : (v as number | string);
+const expected = (c: Case): Normal => c.messages.map((m) => [m.path, m.args.map((a) => normalValue(a.value))]);
+
+interface Contender {
+  readonly name: string;
+  /** Returns the encode and decode functions for a case, or undefined if the library cannot do it. */
+  prepare(
+    c: Case,
+  ): { encode: () => unknown; bytes: Uint8Array; decode: () => unknown; normal: () => Normal } | undefined;
+}
+
+const aiolo: Contender = {
+  name: 'aiolo',
+  prepare(c) {
+    const msgs = c.messages.map((m) =>
+      Message.typed(m.path, m.args.map((a) => a.type).join(''), ...(m.args.map((a) => a.value) as OscArg[] as never[])),
+    );
+    const packet = isBundle(c) ? new Bundle(msgs, TimeTag.IMMEDIATE) : (msgs[0] as Message);
+    const bytes = encode(packet);
+    return {
+      encode: () => encode(packet),
+      bytes,
+      decode: () => decode(bytes),
+      normal: () => {
+        const d = decode(bytes);
+        const list = d instanceof Bundle ? (d.elements as Message[]) : [d];
+        return list.map((m) => [m.path, m.args.map(normalValue)]);
+      },
+    };
+  },
+};
+
+const nodeOscContender: Contender = {
+  name: 'node-osc',
+  prepare(c) {
+    const toMsg = (m: Case['messages'][number]) => ({
+      oscType: 'message',
+      address: m.path,
+      args: m.args.map((a) => ({
+        type: a.type === 'b' ? 'b' : a.type,
+        value: a.type === 'b' ? Buffer.from(a.value as Uint8Array) : a.value,
+      })),
+    });
+    const packet = isBundle(c)
+      ? { oscType: 'bundle', timetag: 0, elements: c.messages.map(toMsg) }
+      : toMsg(c.messages[0] as Case['messages'][number]);
+    const bytes = new Uint8Array(nodeOsc.encode(packet as never));
+    const buf = Buffer.from(bytes);
+    return {
+      encode: () => nodeOsc.encode(packet as never),
+      bytes,
+      decode: () => nodeOsc.decode(buf),
+      normal: () => {
+        const d = nodeOsc.decode(buf) as { oscType: string; elements?: unknown[]; address?: string; args?: unknown[] };
+        const list = (d.oscType === 'bundle' ? d.elements : [d]) as unknown[];
+        return list.map((m) => {
+          // node-osc decodes messages in bundles to arrays [address, ...args]
+          if (Array.isArray(m))
+            return [m[0] as string, m.slice(1).map((v) => normalValue(v instanceof Buffer ? new Uint8Array(v) : v))];
+          const mm = m as { address: string; args: { value: unknown }[] };
+          return [
+            mm.address,
+            mm.args.map((a) => normalValue(a.value instanceof Buffer ? new Uint8Array(a.value) : a.value)),
+          ];
+        });
+      },
+    };
+  },
+};
+
+const oscMinContender: Contender = {
+  name: 'osc-min',
+  prepare(c) {
+    const type = { i: 'integer', f: 'float', s: 'string', b: 'blob' } as const;
+    const toMsg = (m: Case['messages'][number]) => ({
+      oscType: 'message',
+      address: m.path,
+      args: m.args.map((a) => ({
+        type: type[a.type],
+        value: a.type === 'b' ? new DataView((a.value as Uint8Array).buffer) : a.value,
+      })),
+    });
+    const packet = isBundle(c)
+      ? { oscType: 'bundle', timetag: [0, 1], elements: c.messages.map(toMsg) }
+      : toMsg(c.messages[0] as Case['messages'][number]);
+    const encodeIt = () => oscMin.toBuffer(packet as never);
+    const view = encodeIt() as DataView;
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    return {
+      encode: encodeIt,
+      bytes,
+      decode: () => oscMin.fromBuffer(view),
+      normal: () => {
+        const d = oscMin.fromBuffer(view) as { oscType: string; elements?: unknown[] };
+        const list = (d.oscType === 'bundle' ? d.elements : [d]) as { address: string; args: { value: unknown }[] }[];
+        return list.map((m) => [
+          m.address,
+          m.args.map((a) =>
+            normalValue(
+              a.value instanceof DataView
+                ? new Uint8Array(a.value.buffer, a.value.byteOffset, a.value.byteLength)
+                : a.value,
+            ),
+          ),
+        ]);
+      },
+    };
+  },
+};
+
+const oscJsContender: Contender = {
+  name: 'osc (osc.js)',
+  prepare(c) {
+    const toMsg = (m: Case['messages'][number]) => ({
+      address: m.path,
+      args: m.args.map((a) => ({ type: a.type, value: a.value })),
+    });
+    const packet = isBundle(c)
+      ? { timeTag: { raw: [0, 1] }, packets: c.messages.map(toMsg) }
+      : toMsg(c.messages[0] as Case['messages'][number]);
+    const options = { metadata: true };
+    const bytes = oscJs.writePacket(packet, options);
+    return {
+      encode: () => oscJs.writePacket(packet, options),
+      bytes,
+      decode: () => oscJs.readPacket(bytes, options),
+      normal: () => {
+        const d = oscJs.readPacket(bytes, options) as { packets?: unknown[] };
+        const list = (d.packets ?? [d]) as { address: string; args: { value: unknown }[] }[];
+        return list.map((m) => [m.address, m.args.map((a) => normalValue(a.value))]);
+      },
+    };
+  },
+};
+
+const oscJsLib: Contender = {
+  name: 'osc-js',
+  prepare(c) {
+    if (c.messages.some((m) => m.args.some((a) => a.type === 'b'))) {
+      // osc-js sends Uint8Array as a blob
+    }
+    const toMsg = (m: Case['messages'][number]) => {
+      const msg = new OSCJS.Message(m.path);
+      for (const a of m.args) msg.add(a.value as never);
+      // osc-js infers: an integer becomes 'i', others 'f'; 0.25, 0.5 and so on stay floats
+      return msg;
+    };
+    const packet = isBundle(c)
+      ? new OSCJS.Bundle(c.messages.map(toMsg), 0)
+      : toMsg(c.messages[0] as Case['messages'][number]);
+    const bytes = packet.pack() as Uint8Array;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return {
+      encode: () => packet.pack(),
+      bytes,
+      decode: () => (isBundle(c) ? new OSCJS.Bundle() : new OSCJS.Message()).unpack(view),
+      normal: () => {
+        const d = (isBundle(c) ? new OSCJS.Bundle() : new OSCJS.Message()) as {
+          unpack(v: DataView): void;
+          bundleElements?: unknown[];
+          address?: string;
+          args?: unknown[];
+        };
+        d.unpack(view);
+        const list = (d.bundleElements ?? [d]) as { address: string; args: unknown[] }[];
+        return list.map((m) => [m.address, m.args.map(normalValue)]);
+      },
+    };
+  },
+};
+
+const CONTENDERS = [aiolo, nodeOscContender, oscMinContender, oscJsContender, oscJsLib];
+
+function closeEnough(a: Normal, b: Normal): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+// Operations per second of fn, over about `ms`.
+function rate(fn: () => unknown, ms: number): number {
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < ms) {
+    for (let i = 0; i < 200; i++) fn();
+    n += 200;
+    now = performance.now();
+  }
+  return (n / (now - start)) * 1000;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
+const MS = Number(process.env.BENCH_MS ?? 150);
+const results: Record<
+  string,
+  Record<string, { encode?: number; decode?: number; correct: boolean; note?: string }>
+> = {};
+
+for (const c of CASES) {
+  results[c.name] = {};
+  const prepared = new Map<string, NonNullable<ReturnType<Contender['prepare']>>>();
+  for (const k of CONTENDERS) {
+    try {
+      const p = k.prepare(c);
+      if (p === undefined) continue;
+      const correct = closeEnough(p.normal(), expected(c));
+      (results[c.name] as Record<string, { correct: boolean; note?: string }>)[k.name] = correct
+        ? { correct }
+        : { correct, note: 'decoded output differs from the input' };
+      if (correct) prepared.set(k.name, p);
+    } catch (err) {
+      (results[c.name] as Record<string, { correct: boolean; note?: string }>)[k.name] = {
+        correct: false,
+        note: String(err).slice(0, 80),
+      };
+    }
+  }
+  const enc = new Map<string, number[]>();
+  const dec = new Map<string, number[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, p] of prepared) {
+      enc.set(name, [...(enc.get(name) ?? []), rate(p.encode, MS)]);
+      dec.set(name, [...(dec.get(name) ?? []), rate(p.decode, MS)]);
+    }
+  }
+  for (const [name] of prepared) {
+    const r = (results[c.name] as Record<string, { encode?: number; decode?: number; correct: boolean }>)[name] as {
+      encode?: number;
+      decode?: number;
+      correct: boolean;
+    };
+    r.encode = median(enc.get(name) as number[]);
+    r.decode = median(dec.get(name) as number[]);
+  }
+}
+
+const fmt = (x: number | undefined) =>
+  x === undefined ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${Math.round(x / 1e3)} k/s`;
+console.log(`codec, medians of ${ROUNDS} interleaved rounds of ${MS} ms (node ${process.version})\n`);
+console.log('| case | library | encode | decode | aiolo encode × | aiolo decode × |');
+console.log('|---|---|---|---|---|---|');
+for (const c of CASES) {
+  const rows = results[c.name] as Record<string, { encode?: number; decode?: number; correct: boolean; note?: string }>;
+  const mine = rows.aiolo;
+  for (const [name, r] of Object.entries(rows)) {
+    const ratio = (a?: number, b?: number) =>
+      a !== undefined && b !== undefined && name !== 'aiolo' ? `${(a / b).toFixed(1)}×` : '';
+    console.log(
+      `| ${c.name} | ${name}${r.correct ? '' : ` (wrong: ${r.note})`} | ${fmt(r.encode)} | ${fmt(r.decode)} | ${ratio(mine?.encode, r.encode)} | ${ratio(mine?.decode, r.decode)} |`,
+    );
+  }
+}
+const out = process.env.BENCH_JSON ?? 'bench/results.json';
+writeFileSync(out, `${JSON.stringify({ node: process.version, rounds: ROUNDS, ms: MS, codec: results }, null, 2)}\n`);
+console.log(`\nwritten to ${out}`);
