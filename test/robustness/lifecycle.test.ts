@@ -44,13 +44,17 @@ for (const proto of ['udp', 'tcp', 'unix'] as const) {
       const cycle = async (i: number) => {
         const server = make();
         await server.start();
-        const sub = server.route('/c', 'i').sub();
         const a = new Address({ url: server.url as string });
-        await a.send('/c', i);
-        if (i % 10 === 0) await a.bundle([Message.typed('/c', 'i', i)], TimeTag.now().add(60)); // left queued
-        await take(sub, 1);
-        await a.close();
-        await server.stop();
+        try {
+          const sub = server.route('/c', 'i').sub();
+          await a.send('/c', i);
+          if (i % 10 === 0) await a.bundle([Message.typed('/c', 'i', i)], TimeTag.now().add(60)); // left queued
+          await take(sub, 1);
+        } finally {
+          // released even when the cycle fails, or a Unix socket would keep the process alive
+          await a.close();
+          await server.stop();
+        }
       };
       await cycle(-1); // first use loads what stays loaded (unix-dgram, DNS)
       await settle();

@@ -98,19 +98,22 @@ describe('mixed valid and malformed packets', () => {
           const lib = createRequire(import.meta.url)('unix-dgram');
           const c = lib.createSocket('unix_dgram');
           c.on('error', () => {});
-          for (const p of packets) {
-            // the kernel queue holds 10 datagrams: wait for each to be taken
-            await new Promise<void>((res) => c.send(Buffer.from(p), 0, p.length, server.path, () => res()));
-            const want = server.stats.packets + 1;
-            await within(
-              2000,
-              'the datagram',
-              (async () => {
-                while (server.stats.packets < want) await new Promise((x) => setImmediate(x));
-              })(),
-            );
+          try {
+            for (const p of packets) {
+              // the kernel queue holds 10 datagrams: wait for each to be taken
+              await new Promise<void>((res) => c.send(Buffer.from(p), 0, p.length, server.path, () => res()));
+              const want = server.stats.packets + 1;
+              await within(
+                2000,
+                'the datagram',
+                (async () => {
+                  while (server.stats.packets < want) await new Promise((x) => setImmediate(x));
+                })(),
+              );
+            }
+          } finally {
+            c.close(); // a Unix socket would keep the process alive
           }
-          c.close();
         } else {
           const raw = await RawTcp.open(server.port as number);
           const frame = kind === 'tcp-slip' ? slipEncode : lengthPrefix;
