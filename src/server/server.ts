@@ -5,7 +5,7 @@ import { debuglog } from 'node:util';
 import { Address, type AddressOptions, type AddressTarget, REPLY_SINK } from '../address/address.js';
 import { MultiCast } from '../address/multicast.js';
 import { Bundle } from '../codec/bundle.js';
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE, type DecodeOptions, decode } from '../codec/decode.js';
 import { OscDecodeError } from '../codec/errors.js';
 import type { Message } from '../codec/message.js';
 import { compilePattern, isPattern, type Pattern } from '../codec/pattern.js';
@@ -210,6 +210,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   readonly #maxPacketSize: number;
   readonly #maxQueued: number;
   readonly #maxScheduleAhead: number;
+  readonly #decodeOptions: DecodeOptions;
   readonly #literal = new Map<string, Route[]>();
   readonly #anyPath: Route[] = [];
   readonly #all = new Set<Route>();
@@ -253,6 +254,11 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     this.#maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
     this.#maxQueued = options.maxQueued ?? 65536;
     this.#maxScheduleAhead = options.maxScheduleAhead ?? 86400;
+    this.#decodeOptions = {
+      maxPacketSize: this.#maxPacketSize,
+      maxDepth: options.maxDepth ?? DEFAULT_MAX_DEPTH,
+      extendedTypes: options.extendedTypes ?? true,
+    };
     this.#scheduler = new Scheduler((item, timetag) => {
       this.#stats.queued = this.#scheduler.pending;
       this.#dispatch(item.message, timetag, item.origin, item.source);
@@ -562,21 +568,18 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     if (packet.length === 0) return; // liblo ignores empty datagrams too
     let decoded: Message | Bundle;
     try {
-      decoded = decode(packet, {
-        maxPacketSize: this.#maxPacketSize,
-        maxDepth: this.#options.maxDepth ?? DEFAULT_MAX_DEPTH,
-        extendedTypes: this.#options.extendedTypes ?? true,
-      });
+      decoded = decode(packet, this.#decodeOptions);
     } catch (err) {
       if (err instanceof OscDecodeError) this.#malformed(err, origin, packet);
       else debug('unexpected decode failure: %s', String(err)); // never thrown, by the decoder's contract
       return;
     }
     try {
-      const now = TimeTag.now();
+      // the clock is read only when a bundle or a waiting schedule needs it
+      const now = decoded instanceof Bundle || this.#scheduler.pending > 0 ? TimeTag.now() : undefined;
       // what became due before this packet arrived goes first, even if the timer has not fired yet
-      this.#scheduler.runDue(now);
-      if (decoded instanceof Bundle) this.#bundle(decoded, origin, now);
+      if (now !== undefined && this.#scheduler.pending > 0) this.#scheduler.runDue(now);
+      if (decoded instanceof Bundle) this.#bundle(decoded, origin, now as TimeTag);
       else this.#dispatch(decoded, TimeTag.IMMEDIATE, origin, undefined);
     } catch (err) {
       // a user's 'unmatched' or 'overflow' listener threw: keep serving

@@ -18,11 +18,7 @@ import {
   TimeTag,
   type Typetag,
 } from '../../src/index.js';
-
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expect<T extends true>(): T | undefined {
-  return undefined;
-}
+import { type Equal, expect } from './expect.js';
 
 // a literal typespec becomes the argument tuple
 expect<Equal<ArgsOf<'hdm'>, [bigint, number, Midi]>>();

@@ -11,11 +11,7 @@ import {
   Server,
   type Subscription,
 } from '../../src/index.js';
-
-type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-function expect<T extends true>(): T | undefined {
-  return undefined;
-}
+import { type Equal, expect } from './expect.js';
 
 async function check(): Promise<void> {
   const server = new Server({ url: 'osc.tcp://:0' });
