@@ -1,5 +1,5 @@
 import { Bundle, type BundleElement } from './bundle.js';
-import { f32, f64, i64, paddedStringSize, scratchOut, writeInt32 } from './bytes.js';
+import { allocPacket, paddedStringSize, writeFloat32, writeFloat64, writeInt32, writeInt64 } from './bytes.js';
 import { OscEncodeError } from './errors.js';
 import { checkArg, checkPath, Message } from './message.js';
 import type { TimeTag } from './timetag.js';
@@ -45,11 +45,15 @@ function pathBytes(path: string): Uint8Array {
   return paddedBytes(path, '', pathCache);
 }
 
-/** Encodes a message or bundle into a new `Uint8Array` of exactly its size. */
+/**
+ * Encodes a message or bundle into a new `Uint8Array` of exactly its size. Packets up to 8 KiB are
+ * views into a shared 64 KiB slab, as small Buffers are in Node: the bytes are the packet's own, but
+ * its `.buffer` is the slab's (copy with `.slice()` before transferring an ArrayBuffer).
+ */
 export function encode(packet: Message | Bundle): Uint8Array {
   lensUsed = 0;
   const size = sizeOfElement(packet, 0);
-  const out = new Uint8Array(size);
+  const out = allocPacket(size);
   lensRead = 0;
   writeElement(packet, out, 0);
   return out;
@@ -63,7 +67,7 @@ export function encode(packet: Message | Bundle): Uint8Array {
 export function encodeMessage(path: string, typetags: string, args: readonly unknown[]): Uint8Array {
   lensUsed = 0;
   const size = sizeOfMessage(path, typetags, args);
-  const out = new Uint8Array(size);
+  const out = allocPacket(size);
   lensRead = 0;
   writeMessage(path, typetags, args, out, 0);
   return out;
@@ -235,18 +239,15 @@ function writeArgs(tags: string, start: number, args: readonly unknown[], out: U
         p += 4;
         break;
       case 0x66: // f
-        f32[0] = value as number;
-        scratchOut(out, p, 4);
+        writeFloat32(out, p, value as number);
         p += 4;
         break;
       case 0x64: // d
-        f64[0] = value as number;
-        scratchOut(out, p, 8);
+        writeFloat64(out, p, value as number);
         p += 8;
         break;
       case 0x68: // h
-        i64[0] = typeof value === 'bigint' ? value : BigInt(value as number);
-        scratchOut(out, p, 8);
+        writeInt64(out, p, typeof value === 'bigint' ? value : BigInt(value as number));
         p += 8;
         break;
       case 0x73: // s

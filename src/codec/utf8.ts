@@ -78,9 +78,14 @@ export function readInterned(bytes: Uint8Array, start: number, end: number, hash
   return s;
 }
 
+// One call to String.fromCharCode makes a flat string; appending char by char makes V8 build a
+// rope once past 12 characters, slower to read back (and interned strings are compared often).
+const codes: number[] = [];
+
 function readAscii(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start > 64) return decoder.decode(bytes.subarray(start, end));
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i] as number);
-  return s;
+  const n = end - start;
+  if (n > 64) return decoder.decode(bytes.subarray(start, end));
+  codes.length = n;
+  for (let i = 0; i < n; i++) codes[i] = bytes[start + i] as number;
+  return String.fromCharCode.apply(null, codes);
 }

@@ -92,4 +92,44 @@ describe('round trip', () => {
     for (const p of [blob, many, wide]) assert.ok(decode(encode(p)).equals(p));
     assert.equal(encode(blob).length, 8 + 4 + 4 + 60 * 1024);
   });
+
+  test('recurring headers (path and typetags) decode as the first time, however they share cache sets', () => {
+    const r = new Random();
+    // similar paths and typetags, so that headers differ in a byte or two and collide often
+    const packets = Array.from({ length: 600 }, (_, i) =>
+      Message.typed(`/synth/${i % 40}/${i % 3 === 0 ? 'freq' : 'gain'}`, i % 2 === 0 ? 'if' : 'fi', i, i + 1),
+    );
+    const encoded = packets.map((p) => encode(p));
+    for (let k = 0; k < 20_000; k++) {
+      const i = r.int(0, packets.length - 1);
+      const back = decode(encoded[i] as Uint8Array) as Message;
+      assert.ok(back.equals(packets[i]), `${back} != ${packets[i]} ${r.replay}`);
+    }
+  });
+
+  test('packets carved from a shared slab stay independent, and a transferred slab is replaced', () => {
+    const r = new Random();
+    const packets = Array.from({ length: 2000 }, () => randomPacket(r));
+    const encoded = packets.map((p) => encode(p));
+    // later packets must not have overwritten earlier ones, nor shared their bytes
+    for (const [i, p] of packets.entries()) {
+      const bytes = encoded[i] as Uint8Array;
+      assert.ok(decode(bytes).equals(p), r.replay);
+      assert.equal(bytes.byteOffset % 8, 0);
+    }
+    const ranges = encoded
+      .filter((b) => b.buffer.byteLength > b.length)
+      .map((b) => [b.buffer, b.byteOffset, b.byteOffset + b.length] as const);
+    assert.ok(ranges.length > 1000, 'small packets come from slabs');
+    for (let i = 1; i < ranges.length; i++) {
+      const [buf, start] = ranges[i] as (typeof ranges)[number];
+      const [prevBuf, , prevEnd] = ranges[i - 1] as (typeof ranges)[number];
+      if (buf === prevBuf) assert.ok(start >= prevEnd, 'slab views overlap');
+    }
+    // a caller that transfers a packet's ArrayBuffer detaches the slab; encoding goes on
+    const first = encode(new Message('/a', 1));
+    structuredClone(first.buffer, { transfer: [first.buffer as ArrayBuffer] });
+    assert.equal(first.length, 0);
+    assert.equal(hex(encode(new Message('/b', 2))), hex(Uint8Array.of(0x2f, 0x62, 0, 0, 0x2c, 0x69, 0, 0, 0, 0, 0, 2)));
+  });
 });
