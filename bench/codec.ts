@@ -1,14 +1,17 @@
-// npm run bench: the codec part of the benchmark — encode and decode of four cases by aiolo and by
-// the other Node OSC libraries, in one process, contenders interleaved round by round, medians
-// reported as ratios. Each library's decoded output is checked against the input first: a library
-// that gets a case wrong is marked, not timed as if right. (UDP, TCP and scheduling benchmarks:
-// still to come.)
-import { writeFileSync } from 'node:fs';
+// The codec: encode and decode of four cases by aiolo, the other Node OSC libraries and liblo's C
+// (bench/peers/lo_serde.c), in one run, contenders interleaved round by round, medians reported.
+// Each library's decoded output is checked against the input first: a library that gets a case
+// wrong is marked, not timed as if right.
 import { createRequire } from 'node:module';
 import * as nodeOsc from 'node-osc';
 import OSCJSModule from 'osc-js';
 import * as oscMin from 'osc-min';
-import { Bundle, decode, encode, Message, type OscArg, TimeTag } from '../src/index.js';
+import type { Message as AioloMessage, OscArg } from '../src/index.js';
+import { aiolo as lib } from './aiolo.js';
+import { cProgram, LIBLO_MISSING, Proc } from './peers.js';
+import { rate as fmt, median, ratio, table } from './stats.js';
+
+const { Bundle, decode, encode, Message, TimeTag } = lib;
 
 interface OscJsPacket {
   add(value: unknown): void;
@@ -95,7 +98,7 @@ const aiolo: Contender = {
     const msgs = c.messages.map((m) =>
       Message.typed(m.path, m.args.map((a) => a.type).join(''), ...(m.args.map((a) => a.value) as OscArg[] as never[])),
     );
-    const packet = isBundle(c) ? new Bundle(msgs, TimeTag.IMMEDIATE) : (msgs[0] as Message);
+    const packet = isBundle(c) ? new Bundle(msgs, TimeTag.IMMEDIATE) : (msgs[0] as AioloMessage);
     const bytes = encode(packet);
     return {
       encode: () => encode(packet),
@@ -103,7 +106,7 @@ const aiolo: Contender = {
       decode: () => decode(bytes),
       normal: () => {
         const d = decode(bytes);
-        const list = d instanceof Bundle ? (d.elements as Message[]) : [d];
+        const list = d instanceof Bundle ? (d.elements as AioloMessage[]) : [d];
         return list.map((m) => [m.path, m.args.map(normalValue)]);
       },
     };
@@ -251,12 +254,13 @@ const oscJsLib: Contender = {
 
 const CONTENDERS = [aiolo, nodeOscContender, oscMinContender, oscJsContender, oscJsLib];
 
-function closeEnough(a: Normal, b: Normal): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
+// With --expose-gc: each measurement starts from a collected heap, so no library pays for the
+// garbage another left behind.
+const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
 // Operations per second of fn, over about `ms`.
-function rate(fn: () => unknown, ms: number): number {
+function opsPerSecond(fn: () => unknown, ms: number): number {
+  collect();
   let n = 0;
   const start = performance.now();
   let now = start;
@@ -268,69 +272,94 @@ function rate(fn: () => unknown, ms: number): number {
   return (n / (now - start)) * 1000;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
-const MS = Number(process.env.BENCH_MS ?? 150);
-const results: Record<
-  string,
-  Record<string, { encode?: number; decode?: number; correct: boolean; note?: string }>
-> = {};
-
-for (const c of CASES) {
-  results[c.name] = {};
-  const prepared = new Map<string, NonNullable<ReturnType<Contender['prepare']>>>();
-  for (const k of CONTENDERS) {
-    try {
-      const p = k.prepare(c);
-      if (p === undefined) continue;
-      const correct = closeEnough(p.normal(), expected(c));
-      (results[c.name] as Record<string, { correct: boolean; note?: string }>)[k.name] = correct
-        ? { correct }
-        : { correct, note: 'decoded output differs from the input' };
-      if (correct) prepared.set(k.name, p);
-    } catch (err) {
-      (results[c.name] as Record<string, { correct: boolean; note?: string }>)[k.name] = {
-        correct: false,
-        note: String(err).slice(0, 80),
-      };
-    }
-  }
-  const enc = new Map<string, number[]>();
-  const dec = new Map<string, number[]>();
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, p] of prepared) {
-      enc.set(name, [...(enc.get(name) ?? []), rate(p.encode, MS)]);
-      dec.set(name, [...(dec.get(name) ?? []), rate(p.decode, MS)]);
-    }
-  }
-  for (const [name] of prepared) {
-    const r = (results[c.name] as Record<string, { encode?: number; decode?: number; correct: boolean }>)[name] as {
-      encode?: number;
-      decode?: number;
-      correct: boolean;
-    };
-    r.encode = median(enc.get(name) as number[]);
-    r.decode = median(dec.get(name) as number[]);
-  }
+export interface CodecOptions {
+  readonly rounds: number;
+  /** Milliseconds per contender, operation and round. */
+  readonly ms: number;
 }
 
-const fmt = (x: number | undefined) =>
-  x === undefined ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${Math.round(x / 1e3)} k/s`;
-console.log(`codec, medians of ${ROUNDS} interleaved rounds of ${MS} ms (node ${process.version})\n`);
-console.log('| case | library | encode | decode | aiolo encode × | aiolo decode × |');
-console.log('|---|---|---|---|---|---|');
-for (const c of CASES) {
-  const rows = results[c.name] as Record<string, { encode?: number; decode?: number; correct: boolean; note?: string }>;
-  const mine = rows.aiolo;
-  for (const [name, r] of Object.entries(rows)) {
-    const ratio = (a?: number, b?: number) =>
-      a !== undefined && b !== undefined && name !== 'aiolo' ? `${(a / b).toFixed(1)}×` : '';
-    console.log(
-      `| ${c.name} | ${name}${r.correct ? '' : ` (wrong: ${r.note})`} | ${fmt(r.encode)} | ${fmt(r.decode)} | ${ratio(mine?.encode, r.encode)} | ${ratio(mine?.decode, r.decode)} |`,
-    );
-  }
+export interface CodecResult {
+  readonly correct: boolean;
+  readonly note?: string;
+  encode?: number;
+  decode?: number;
 }
-const out = process.env.BENCH_JSON ?? 'bench/results.json';
-writeFileSync(out, `${JSON.stringify({ node: process.version, rounds: ROUNDS, ms: MS, codec: results }, null, 2)}\n`);
-console.log(`\nwritten to ${out}`);
+
+export interface CodecResults {
+  /** By case, then by library. */
+  readonly cases: Record<string, Record<string, CodecResult>>;
+  readonly notes: string[];
+}
+
+export async function runCodec(options: CodecOptions): Promise<CodecResults> {
+  const cases: Record<string, Record<string, CodecResult>> = {};
+  const notes: string[] = [];
+  for (const c of CASES) {
+    const rows: Record<string, CodecResult> = {};
+    cases[c.name] = rows;
+    const prepared = new Map<string, NonNullable<ReturnType<Contender['prepare']>>>();
+    for (const k of CONTENDERS) {
+      try {
+        const p = k.prepare(c);
+        if (p === undefined) continue;
+        const correct = JSON.stringify(p.normal()) === JSON.stringify(expected(c));
+        rows[k.name] = correct ? { correct } : { correct, note: 'decoded output differs from the input' };
+        if (correct) prepared.set(k.name, p);
+      } catch (err) {
+        rows[k.name] = { correct: false, note: String(err).slice(0, 80) };
+      }
+    }
+    const enc = new Map<string, number[]>();
+    const dec = new Map<string, number[]>();
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [name, p] of prepared) {
+        enc.set(name, [...(enc.get(name) ?? []), opsPerSecond(p.encode, options.ms)]);
+        dec.set(name, [...(dec.get(name) ?? []), opsPerSecond(p.decode, options.ms)]);
+      }
+    }
+    for (const name of prepared.keys()) {
+      const r = rows[name] as CodecResult;
+      r.encode = median(enc.get(name) as number[]);
+      r.decode = median(dec.get(name) as number[]);
+    }
+  }
+  if (LIBLO_MISSING !== undefined) {
+    notes.push(`liblo row skipped: ${LIBLO_MISSING}`);
+  } else {
+    // liblo checks its own decoded output and exits non-zero if it is wrong
+    const serde = new Proc(cProgram('lo_serde'), [String(options.ms), String(options.rounds)]);
+    await serde.exited;
+    for (const line of serde.take()) {
+      if (!line.startsWith('{')) continue;
+      const r = JSON.parse(line) as { case: string; encode: number; decode: number };
+      const rows = cases[r.case];
+      if (rows !== undefined) rows['liblo (C)'] = { correct: true, encode: r.encode, decode: r.decode };
+    }
+    if (!CASES.every((c) => cases[c.name]?.['liblo (C)'] !== undefined)) notes.push('lo_serde gave no figures');
+  }
+  return { cases, notes };
+}
+
+export function codecTable(r: CodecResults): string {
+  const rows: string[][] = [];
+  for (const [name, byLib] of Object.entries(r.cases)) {
+    const mine = byLib.aiolo;
+    for (const [libName, x] of Object.entries(byLib)) {
+      const other = libName !== 'aiolo';
+      rows.push([
+        name,
+        x.correct ? libName : `${libName} (wrong: ${x.note})`,
+        fmt(x.encode),
+        fmt(x.decode),
+        other ? ratio(mine?.encode, x.encode) : '',
+        other ? ratio(mine?.decode, x.decode) : '',
+      ]);
+    }
+  }
+  return [
+    'Codec (operations per second; aiolo ×: how many times faster aiolo is than the library):',
+    '',
+    table(['case', 'library', 'encode', 'decode', 'aiolo encode ×', 'aiolo decode ×'], rows),
+    ...r.notes.map((n) => `\n${n}`),
+  ].join('\n');
+}

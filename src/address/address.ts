@@ -166,8 +166,12 @@ export class Address extends Sender implements AsyncDisposable {
     if (this.#reply !== undefined) return this.#reply.send(packet);
     if (this.#closed) return Promise.reject(new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`));
     switch (this.#scheme) {
-      case 'udp':
+      case 'udp': {
+        // the common case without a promise of its own: an open socket of this address's own
+        const udp = this.#options.server === undefined ? this.#udp : undefined;
+        if (udp !== undefined) return sendUdp(udp.socket, packet, this.port as number, udp.address);
         return this.#sendUdp(packet);
+      }
       case 'tcp':
         return this.#sendTcp(packet);
       case 'unix':

@@ -1,0 +1,83 @@
+// npm run bench: aiolo against the other Node OSC libraries, raw node:dgram and liblo's C, side by
+// side in one run (the machine is shared and noisy: contenders take turns within each round and
+// medians are reported). Prints Markdown tables and writes every figure to bench/results.json.
+//   BENCH_ONLY=codec,udp,tcp,schedule   the sections to run (default all)
+//   BENCH_ROUNDS=5  BENCH_MS=150        codec rounds and milliseconds per measurement
+//   BENCH_NET_ROUNDS=3                  rounds of the network sections
+//   BENCH_UDP_FLOOD=300000 BENCH_UDP_PACED_SECONDS=1 BENCH_UDP_SENDS=200000
+//   BENCH_TCP_COUNT=200000 BENCH_SCHEDULE_BUNDLES=200
+//   BENCH_JSON=bench/results.json       where the figures go
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { codecTable, runCodec } from './codec.js';
+import { runSchedule, scheduleTable } from './schedule.js';
+import { runTcp, tcpTables } from './tcp.js';
+import { runUdp, udpTables } from './udp.js';
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const only = new Set((process.env.BENCH_ONLY ?? 'codec,udp,tcp,schedule').split(','));
+const rounds = env('BENCH_ROUNDS', 5);
+const netRounds = env('BENCH_NET_ROUNDS', 3);
+
+function libloVersion(): string {
+  try {
+    return execFileSync('pkg-config', ['--modversion', 'liblo'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  kernel: release(),
+  node: process.version,
+  liblo: libloVersion(),
+};
+const settings = {
+  BENCH_ONLY: [...only].join(','),
+  BENCH_ROUNDS: rounds,
+  BENCH_MS: env('BENCH_MS', 150),
+  BENCH_NET_ROUNDS: netRounds,
+};
+console.log(
+  `aiolo benchmark, ${new Date().toISOString()}: ${machine.cpu}, ${machine.cores} cores, ` +
+    `Linux ${machine.kernel}, Node ${machine.node}, liblo ${machine.liblo}`,
+);
+console.log(`settings: ${JSON.stringify(settings)}\n`);
+
+const results: Record<string, unknown> = { date: new Date().toISOString(), machine, settings };
+const show = (text: string) => console.log(`${text}\n`);
+
+if (only.has('codec')) {
+  const codec = await runCodec({ rounds, ms: settings.BENCH_MS });
+  results.codec = codec;
+  show(codecTable(codec));
+}
+if (only.has('udp')) {
+  const udp = await runUdp({
+    rounds: netRounds,
+    flood: env('BENCH_UDP_FLOOD', 300_000),
+    paced: [50_000, 150_000],
+    pacedSeconds: env('BENCH_UDP_PACED_SECONDS', 1),
+    sends: env('BENCH_UDP_SENDS', 200_000),
+  });
+  results.udp = udp;
+  show(udpTables(udp));
+}
+if (only.has('tcp')) {
+  const tcp = await runTcp({ rounds: netRounds, count: env('BENCH_TCP_COUNT', 200_000) });
+  results.tcp = tcp;
+  show(tcpTables(tcp));
+}
+if (only.has('schedule')) {
+  const schedule = await runSchedule({ rounds: netRounds, bundles: env('BENCH_SCHEDULE_BUNDLES', 200), spacingMs: 4 });
+  results.schedule = schedule;
+  show(scheduleTable(schedule));
+}
+
+const out = process.env.BENCH_JSON ?? 'bench/results.json';
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`figures written to ${out}`);

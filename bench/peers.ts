@@ -1,0 +1,174 @@
+// The benchmark's other processes: liblo's C programs in bench/peers/ (compiled here, once per
+// source, when gcc and liblo-dev are installed) and the Node receivers and senders, all speaking
+// the same line protocol on stdin/stdout.
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+/** Why liblo's rows cannot be measured here, or undefined when they can. */
+export const LIBLO_MISSING: string | undefined = (() => {
+  try {
+    execFileSync('gcc', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'gcc is not installed (apt-get install gcc liblo-dev)';
+  }
+  return existsSync('/usr/include/lo/lo.h') ? undefined : 'liblo-dev is not installed (apt-get install liblo-dev)';
+})();
+
+const built = new Map<string, string>();
+
+/** Compiles bench/peers/<name>.c once (cached by the source's hash) and returns the binary. */
+export function cProgram(name: string): string {
+  const ready = built.get(name);
+  if (ready !== undefined) return ready;
+  const source = here(`./peers/${name}.c`);
+  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16);
+  const binary = join(tmpdir(), `aiolo-bench-${name}-${hash}`);
+  if (!existsSync(binary)) {
+    const partial = `${binary}.${process.pid}`;
+    execFileSync('gcc', ['-O2', '-Wall', '-Wextra', '-o', partial, source, '-llo']);
+    execFileSync('mv', [partial, binary]);
+  }
+  built.set(name, binary);
+  return binary;
+}
+
+/** `node --import tsx bench/<file>.ts ...args`: a Node contender in a process of its own. */
+export function nodeCommand(file: string, ...args: string[]): [string, string[]] {
+  return [process.execPath, ['--import', 'tsx', here(`./${file}.ts`), ...args]];
+}
+
+const LINE_TIMEOUT_MS = 30_000;
+
+/** A child process read line by line; every wait is bounded. */
+export class Proc {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #lines: string[] = [];
+  /** Lines `next` passed over, for `take`. */
+  readonly #passed: string[] = [];
+  #waiting: (() => void) | undefined;
+  #exited = false;
+  #stderr = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(command: string, args: readonly string[]) {
+    this.#child = spawn(command, args, { stdio: 'pipe' });
+    this.#child.stderr.on('data', (d: Buffer) => {
+      this.#stderr += d.toString();
+    });
+    createInterface({ input: this.#child.stdout }).on('line', (line) => {
+      this.#lines.push(line);
+      this.#waiting?.();
+    });
+    this.exited = new Promise((resolve) => {
+      this.#child.on('close', (code) => {
+        this.#exited = true;
+        this.#waiting?.();
+        resolve(code);
+      });
+    });
+  }
+
+  /** The next line for which `match` returns a value; the lines before it are kept for `take`. */
+  async next<T>(match: (line: string) => T | undefined, what: string): Promise<T> {
+    const deadline = Date.now() + LINE_TIMEOUT_MS;
+    for (;;) {
+      while (this.#lines.length > 0) {
+        const line = this.#lines.shift() as string;
+        const found = match(line);
+        if (found !== undefined) return found;
+        this.#passed.push(line);
+      }
+      if (this.#exited) throw new Error(`${what}: the process exited; stderr: ${this.#stderr.trim()}`);
+      if (Date.now() > deadline) throw new Error(`${what}: no answer in ${LINE_TIMEOUT_MS} ms`);
+      const timer = setTimeout(() => this.#waiting?.(), Math.max(1, deadline - Date.now()));
+      await new Promise<void>((resolve) => {
+        this.#waiting = resolve;
+      });
+      clearTimeout(timer);
+      this.#waiting = undefined;
+    }
+  }
+
+  /** Every line received and not yet returned by `next`, and forgets them. */
+  take(): string[] {
+    return [...this.#passed.splice(0), ...this.#lines.splice(0)];
+  }
+
+  send(line: string): void {
+    this.#child.stdin.write(`${line}\n`);
+  }
+
+  /** The JSON object on the process's last line (for programs that print one result and exit). */
+  async result<T>(what: string): Promise<T> {
+    const code = await this.exited;
+    const last = this.#lines.findLast((l) => l.startsWith('{'));
+    if (code !== 0 || last === undefined) {
+      throw new Error(`${what} failed (exit ${code}): ${this.#stderr.trim() || this.#lines.join('\n')}`);
+    }
+    return JSON.parse(last) as T;
+  }
+
+  async quit(): Promise<void> {
+    if (!this.#exited) {
+      this.#child.stdin.end('quit\n');
+      const timer = setTimeout(() => this.#child.kill('SIGKILL'), 5000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+  }
+}
+
+export interface Counts {
+  readonly count: number;
+  /** CLOCK_MONOTONIC nanoseconds of the first and the last message the consumer got. */
+  readonly first: number;
+  readonly last: number;
+  /** CPU time (user + system) the receiving process has used, in microseconds. */
+  readonly cpu: number;
+}
+
+/** A receiver process (bench/receiver.ts or lo_recv) on an ephemeral port. */
+export class Receiver {
+  readonly #proc: Proc;
+  readonly port: Promise<number>;
+
+  constructor(command: string, args: readonly string[]) {
+    this.#proc = new Proc(command, args);
+    this.port = this.#proc.next((l) => (l.startsWith('PORT ') ? Number(l.slice(5)) : undefined), 'receiver port');
+  }
+
+  async counts(): Promise<Counts> {
+    this.#proc.send('count');
+    return this.#proc.next((l) => (l.startsWith('{') ? (JSON.parse(l) as Counts) : undefined), 'receiver count');
+  }
+
+  /** Waits until the count stops changing (the consumer has drained what arrived). */
+  async settled(pollMs = 150): Promise<Counts> {
+    let before = await this.counts();
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      const now = await this.counts();
+      if (now.count === before.count) return now;
+      before = now;
+    }
+  }
+
+  /** The lateness lines printed so far, in seconds. */
+  lateness(): number[] {
+    return this.#proc
+      .take()
+      .filter((l) => l.startsWith('LATE '))
+      .map((l) => Number(l.slice(5)));
+  }
+
+  quit(): Promise<void> {
+    return this.#proc.quit();
+  }
+}

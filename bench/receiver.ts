@@ -1,0 +1,117 @@
+// A receiving process for the network benchmarks: one Node contender on an ephemeral loopback port,
+// counting what its consumer gets. The protocol is bench/peers/lo_recv.c's, so the driver treats
+// liblo and the Node libraries alike:
+//   node --import tsx bench/receiver.ts <aiolo|dgram|node-osc|osc.js> <udp|tcp> [late]
+//   stdout: "PORT <n>", then with `late` one "LATE <seconds>" per message (dispatch time minus
+//   its bundle's timetag); stdin: "count" -> {"count":N,"first":ns,"last":ns,"cpu":µs} (first and
+//   last message, monotonic; the process's CPU time so far); "quit" or EOF exits.
+import { createSocket } from 'node:dgram';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { Server as NodeOscServer } from 'node-osc';
+import { aiolo } from './aiolo.js';
+
+const [kind, proto = 'udp', mode] = process.argv.slice(2);
+const late = mode === 'late';
+
+let count = 0;
+let first = 0n;
+let last = 0n;
+function got(): void {
+  last = process.hrtime.bigint();
+  if (count++ === 0) first = last;
+}
+
+function cpuMicroseconds(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+let stop: () => Promise<void> = async () => {};
+
+async function startAiolo(): Promise<number> {
+  const { Server, TimeTag } = aiolo;
+  const server = new Server({ url: `osc.${proto}://127.0.0.1:0` });
+  await server.start();
+  const route = server.route(aiolo.ANY_PATH, aiolo.ANY_ARGS);
+  // TCP is paused rather than dropped when the consumer falls behind: lossless, as liblo's TCP is
+  const overflow = proto === 'tcp' ? 'pause' : 'drop-oldest';
+  if (late) {
+    void (async () => {
+      for await (const m of route.sub({ incoming: true, overflow })) {
+        got();
+        if (!m.timetag.isImmediate) process.stdout.write(`LATE ${TimeTag.now().diff(m.timetag).toFixed(9)}\n`);
+      }
+    })();
+  } else {
+    void (async () => {
+      for await (const _ of route.sub({ overflow })) got();
+    })();
+  }
+  stop = () => server.stop();
+  return server.port as number;
+}
+
+async function startDgram(): Promise<number> {
+  if (proto !== 'udp') throw new Error('dgram is UDP only');
+  const socket = createSocket('udp4');
+  socket.on('message', got); // no OSC work at all: the ceiling for a Node receiver
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  stop = () => new Promise((resolve) => socket.close(() => resolve()));
+  return socket.address().port;
+}
+
+async function startNodeOsc(): Promise<number> {
+  if (proto !== 'udp') throw new Error('node-osc is UDP only');
+  const server = new NodeOscServer(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  server.on('message', got);
+  stop = () => new Promise((resolve) => server.close(() => resolve()));
+  return (server as unknown as { _sock: { address(): { port: number } } })._sock.address().port;
+}
+
+interface OscJsUdpPort {
+  open(): void;
+  close(): void;
+  on(event: string, listener: (...args: unknown[]) => void): void;
+  once(event: string, listener: (...args: unknown[]) => void): void;
+  socket: { address(): { port: number } };
+}
+
+async function startOscJs(): Promise<number> {
+  if (proto !== 'udp') throw new Error('osc.js is measured over UDP only');
+  const osc = createRequire(import.meta.url)('osc') as {
+    UDPPort: new (o: object) => OscJsUdpPort;
+  };
+  const port = new osc.UDPPort({ localAddress: '127.0.0.1', localPort: 0, metadata: true });
+  port.on('message', got);
+  port.on('error', () => {}); // a malformed packet must not end the run
+  await new Promise((resolve) => {
+    port.once('ready', resolve);
+    port.open();
+  });
+  stop = async () => port.close();
+  return port.socket.address().port;
+}
+
+const starters: Record<string, () => Promise<number>> = {
+  aiolo: startAiolo,
+  dgram: startDgram,
+  'node-osc': startNodeOsc,
+  'osc.js': startOscJs,
+};
+const start = starters[kind ?? ''];
+if (start === undefined) throw new Error(`unknown receiver '${kind}': ${Object.keys(starters).join(', ')}`);
+process.stdout.write(`PORT ${await start()}\n`);
+
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  if (line === 'count')
+    process.stdout.write(
+      `${JSON.stringify({ count, first: Number(first), last: Number(last), cpu: cpuMicroseconds() })}\n`,
+    );
+  if (line === 'quit') break;
+}
+lines.close();
+await stop();
+process.exit(0);

@@ -1,0 +1,97 @@
+// `npm run bench` is not run by CI (its figures need a quiet machine and minutes), so this runs it
+// small, from the sources, and checks what it reports: every section has every contender's row,
+// every library's decoded output was checked, aiolo's TCP delivered every message in both framings
+// from a C stream and from its own sender, and no bundle was dispatched early. No timing is asserted.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { LO_PEER } from '../helpers/lo.js';
+import { IN_CI, needPeer, onPath } from '../helpers/peers.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Results {
+  codec: { cases: Record<string, Record<string, { correct: boolean; encode?: number; decode?: number }>> };
+  udp: {
+    receive: Record<string, Record<string, { rate: number; loss: number; cpuMicroseconds: number }>>;
+    send: Record<string, number>;
+    notes: string[];
+  };
+  tcp: {
+    receive: Record<string, Record<string, number>>;
+    endToEnd: Record<string, Record<string, number>>;
+    notes: string[];
+  };
+  schedule: { byReceiver: Record<string, { samples: number; early: number }>; notes: string[] };
+}
+
+test('npm run bench runs every section and checks what it measures', { timeout: 180_000 }, async (t) => {
+  if (!needPeer(t, LO_PEER)) return;
+  if (!onPath('python3')) {
+    const message = "python3 (the UDP send benchmark's sink) is not installed: apt-get install python3";
+    if (IN_CI) throw new Error(message);
+    t.skip(message);
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'aiolo-bench-test-'));
+  const json = join(dir, 'results.json');
+  try {
+    await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        AIOLO_BENCH_FROM: 'src',
+        BENCH_JSON: json,
+        BENCH_ROUNDS: '1',
+        BENCH_MS: '5',
+        BENCH_NET_ROUNDS: '1',
+        BENCH_UDP_FLOOD: '3000',
+        BENCH_UDP_PACED_SECONDS: '0.05',
+        BENCH_UDP_SENDS: '3000',
+        BENCH_TCP_COUNT: '3000',
+        BENCH_SCHEDULE_BUNDLES: '25',
+      },
+      maxBuffer: 1 << 24,
+    });
+    const r = JSON.parse(readFileSync(json, 'utf8')) as Results;
+
+    const libraries = ['aiolo', 'node-osc', 'osc-min', 'osc (osc.js)', 'osc-js', 'liblo (C)'];
+    assert.deepEqual(Object.keys(r.codec.cases), ['/synth/1/freq ,ifs', '16 floats', 'bundle of 10', '4 KiB blob']);
+    for (const [name, rows] of Object.entries(r.codec.cases)) {
+      assert.deepEqual(Object.keys(rows).sort(), [...libraries].sort(), name);
+      const mine = rows.aiolo;
+      assert.ok(mine?.correct && (mine.encode ?? 0) > 0 && (mine.decode ?? 0) > 0, `aiolo, ${name}`);
+      assert.ok((rows['liblo (C)']?.decode ?? 0) > 0, `liblo, ${name}`);
+    }
+
+    const receivers = ['raw dgram', 'aiolo', 'node-osc', 'osc (osc.js)', 'liblo (C)'];
+    assert.deepEqual(Object.keys(r.udp.receive), ['flood', '50k/s', '150k/s']);
+    for (const [load, rows] of Object.entries(r.udp.receive)) {
+      assert.deepEqual(Object.keys(rows), receivers, load);
+      for (const [name, x] of Object.entries(rows)) {
+        assert.ok(x.loss < 1 && x.cpuMicroseconds > 0, `${name} received nothing under ${load}`);
+      }
+    }
+    assert.deepEqual(Object.keys(r.udp.send), ['raw dgram', 'aiolo', 'node-osc', 'liblo (C)']);
+    assert.deepEqual(r.udp.notes, []);
+
+    // a TCP run that loses or adds a message is a note, not a figure
+    assert.deepEqual(r.tcp.notes, []);
+    for (const framing of ['length', 'slip']) {
+      assert.deepEqual(Object.keys(r.tcp.receive[framing] ?? {}), ['aiolo', 'liblo (C)'], framing);
+      assert.deepEqual(Object.keys(r.tcp.endToEnd[framing] ?? {}), ['aiolo', 'liblo (C)'], framing);
+    }
+
+    assert.deepEqual(r.schedule.notes, []);
+    assert.equal(r.schedule.byReceiver.aiolo?.samples, 25);
+    assert.equal(r.schedule.byReceiver.aiolo?.early, 0, 'aiolo dispatched a bundle before its timetag');
+    assert.equal(r.schedule.byReceiver['liblo (C)']?.samples, 25);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
