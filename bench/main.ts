@@ -3,7 +3,7 @@
 // medians are reported). Prints Markdown tables and writes every figure to bench/results.json.
 //   BENCH_ONLY=codec,udp,tcp,schedule   the sections to run (default all)
 //   BENCH_ROUNDS=5  BENCH_MS=150        codec rounds and milliseconds per measurement
-//   BENCH_NET_ROUNDS=3                  rounds of the network sections
+//   BENCH_NET_ROUNDS=5                  rounds of the network sections
 //   BENCH_UDP_FLOOD=300000 BENCH_UDP_PACED_SECONDS=1 BENCH_UDP_SENDS=200000
 //   BENCH_TCP_COUNT=200000 BENCH_SCHEDULE_BUNDLES=200
 //   BENCH_JSON=bench/results.json       where the figures go
@@ -18,7 +18,7 @@ import { runUdp, udpTables } from './udp.js';
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const only = new Set((process.env.BENCH_ONLY ?? 'codec,udp,tcp,schedule').split(','));
 const rounds = env('BENCH_ROUNDS', 5);
-const netRounds = env('BENCH_NET_ROUNDS', 3);
+const netRounds = env('BENCH_NET_ROUNDS', 5);
 
 function libloVersion(): string {
   try {
@@ -73,7 +73,12 @@ if (only.has('tcp')) {
   show(tcpTables(tcp));
 }
 if (only.has('schedule')) {
-  const schedule = await runSchedule({ rounds: netRounds, bundles: env('BENCH_SCHEDULE_BUNDLES', 200), spacingMs: 4 });
+  const schedule = await runSchedule({
+    rounds: netRounds,
+    bundles: env('BENCH_SCHEDULE_BUNDLES', 200),
+    warmup: 25,
+    spacingMs: 4,
+  });
   results.schedule = schedule;
   show(scheduleTable(schedule));
 }
