@@ -1,4 +1,4 @@
-import { readInt32 } from '../codec/bytes.js';
+import { allocPacket, readInt32 } from '../codec/bytes.js';
 
 // Stream framing for OSC over TCP: OSC 1.0's int32 big-endian length prefix (liblo's default) and
 // OSC 1.1's SLIP (RFC 1055). Decoders take chunks as they arrive and hand out whole frames one at a
@@ -44,7 +44,10 @@ export function detectFraming(firstByte: number): Framing {
 export class LengthPrefixDecoder implements FrameDecoder {
   readonly framing = 'length' as const;
   readonly #maxFrame: number;
+  // Chunks not yet consumed, the first from #offset on. Frames are views made with the Uint8Array
+  // constructor: Buffer's subarray goes through JavaScript and cost more than decoding the frame.
   #chunks: Uint8Array[] = [];
+  #offset = 0;
   #size = 0;
 
   constructor(maxFrame: number) {
@@ -63,11 +66,10 @@ export class LengthPrefixDecoder implements FrameDecoder {
 
   next(): FrameResult {
     while (this.#size >= 4) {
-      const head = this.#peek4();
-      const n = head >>> 0;
+      const n = this.#peek4() >>> 0;
       if (n > this.#maxFrame) return new FramingError(n);
       if (this.#size < 4 + n) return undefined;
-      this.#take(4);
+      this.#skip(4);
       // liblo 0.31 stalls a connection on an empty frame; skip it
       if (n === 0) continue;
       return this.#take(n);
@@ -77,36 +79,49 @@ export class LengthPrefixDecoder implements FrameDecoder {
 
   #peek4(): number {
     const first = this.#chunks[0] as Uint8Array;
-    if (first.length >= 4) return readInt32(first, 0);
+    if (first.length - this.#offset >= 4) return readInt32(first, this.#offset);
     let v = 0;
     let got = 0;
-    for (const c of this.#chunks) {
-      for (let i = 0; i < c.length && got < 4; i++, got++) v = (v << 8) | (c[i] as number);
-      if (got === 4) break;
+    for (let k = 0; got < 4; k++) {
+      const c = this.#chunks[k] as Uint8Array;
+      for (let i = k === 0 ? this.#offset : 0; i < c.length && got < 4; i++, got++) v = (v << 8) | (c[i] as number);
     }
     return v;
   }
 
-  // Removes n bytes from the front: a view when they sit in one chunk, one copy otherwise.
-  #take(n: number): Uint8Array {
+  #skip(n: number): void {
     this.#size -= n;
+    let left = n;
+    while (left > 0) {
+      const available = (this.#chunks[0] as Uint8Array).length - this.#offset;
+      if (available > left) {
+        this.#offset += left;
+        return;
+      }
+      left -= available;
+      this.#chunks.shift();
+      this.#offset = 0;
+    }
+  }
+
+  // The next n bytes: a view when they sit in one chunk, one copy otherwise.
+  #take(n: number): Uint8Array {
     const first = this.#chunks[0] as Uint8Array;
-    if (first.length >= n) {
-      const out = first.subarray(0, n);
-      if (first.length === n) this.#chunks.shift();
-      else this.#chunks[0] = first.subarray(n);
-      return out;
+    let out: Uint8Array;
+    if (first.length - this.#offset >= n) {
+      out = new Uint8Array(first.buffer, first.byteOffset + this.#offset, n);
+    } else {
+      out = allocPacket(n);
+      let filled = 0;
+      for (let k = 0; filled < n; k++) {
+        const c = this.#chunks[k] as Uint8Array;
+        const from = k === 0 ? this.#offset : 0;
+        const m = Math.min(c.length - from, n - filled);
+        out.set(c.subarray(from, from + m), filled);
+        filled += m;
+      }
     }
-    const out = new Uint8Array(n);
-    let filled = 0;
-    while (filled < n) {
-      const c = this.#chunks[0] as Uint8Array;
-      const k = Math.min(c.length, n - filled);
-      out.set(c.subarray(0, k), filled);
-      filled += k;
-      if (k === c.length) this.#chunks.shift();
-      else this.#chunks[0] = c.subarray(k);
-    }
+    this.#skip(n);
     return out;
   }
 }
@@ -148,7 +163,9 @@ export class SlipDecoder implements FrameDecoder {
           this.#length = 0;
           this.#escaped = false;
           if (n === 0) break; // double END: an empty packet, skipped
-          return this.#frame.slice(0, n);
+          const out = allocPacket(n);
+          out.set(this.#frame.subarray(0, n));
+          return out;
         }
         let v = b;
         if (this.#escaped) {
@@ -193,7 +210,7 @@ export function slipEncode(packet: Uint8Array): Uint8Array {
     const b = packet[i];
     if (b === END || b === ESC) n++;
   }
-  const out = new Uint8Array(n);
+  const out = allocPacket(n);
   let o = 0;
   for (let i = 0; i < packet.length; i++) {
     const b = packet[i] as number;
@@ -213,7 +230,7 @@ export function slipEncode(packet: Uint8Array): Uint8Array {
 
 /** The OSC 1.0 stream frame: int32 big-endian length, then the packet. */
 export function lengthPrefix(packet: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + packet.length);
+  const out = allocPacket(4 + packet.length);
   const n = packet.length;
   out[0] = n >>> 24;
   out[1] = n >>> 16;

@@ -37,6 +37,12 @@ export class StreamLink {
   #draining = false;
   #broken = false;
   #closed = false;
+  /** Whether writes are being gathered until the end of this tick. */
+  #corked = false;
+  readonly #uncork = (): void => {
+    this.#corked = false;
+    this.socket.uncork();
+  };
   #error: Error | undefined;
 
   constructor(socket: Socket, options: { maxFrame: number; writeFraming?: Framing; handlers: StreamHandlers }) {
@@ -123,6 +129,12 @@ export class StreamLink {
     const slip = this.framing === 'slip';
     const framed = slip ? slipEncode(packet) : lengthPrefix(packet);
     const count = slip ? framed.length : packet.length;
+    // the packets of one tick leave in one writev, not a syscall each (a burst of sends)
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(this.#uncork);
+    }
     return new Promise((resolve, reject) => {
       this.socket.write(framed, (err) => {
         if (err)
