@@ -6,6 +6,7 @@
 //   BENCH_NET_ROUNDS=5                  rounds of the network sections
 //   BENCH_UDP_FLOOD=300000 BENCH_UDP_PACED_SECONDS=1 BENCH_UDP_SENDS=200000
 //   BENCH_TCP_COUNT=200000 BENCH_SCHEDULE_BUNDLES=200
+//   BENCH_WARMUP=20000                  messages each receiver gets before counting starts
 //   BENCH_JSON=bench/results.json       where the figures go
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -63,12 +64,17 @@ if (only.has('udp')) {
     paced: [50_000, 150_000],
     pacedSeconds: env('BENCH_UDP_PACED_SECONDS', 1),
     sends: env('BENCH_UDP_SENDS', 200_000),
+    warmup: env('BENCH_WARMUP', 20_000),
   });
   results.udp = udp;
   show(udpTables(udp));
 }
 if (only.has('tcp')) {
-  const tcp = await runTcp({ rounds: netRounds, count: env('BENCH_TCP_COUNT', 200_000) });
+  const tcp = await runTcp({
+    rounds: netRounds,
+    count: env('BENCH_TCP_COUNT', 200_000),
+    warmup: env('BENCH_WARMUP', 20_000),
+  });
   results.tcp = tcp;
   show(tcpTables(tcp));
 }

@@ -149,6 +149,11 @@ export class Receiver {
     return this.#proc.next((l) => (l.startsWith('{') ? (JSON.parse(l) as Counts) : undefined), 'receiver count');
   }
 
+  /** Counts afresh from here on (the CPU time stays cumulative). */
+  reset(): void {
+    this.#proc.send('reset');
+  }
+
   /** Waits until the count stops changing (the consumer has drained what arrived). */
   async settled(pollMs = 150): Promise<Counts> {
     let before = await this.counts();

@@ -4,7 +4,8 @@
 //   node --import tsx bench/receiver.ts <aiolo|dgram|node-osc|osc.js> <udp|tcp> [late]
 //   stdout: "PORT <n>", then with `late` one "LATE <seconds>" per message (dispatch time minus
 //   its bundle's timetag); stdin: "count" -> {"count":N,"first":ns,"last":ns,"cpu":µs} (first and
-//   last message, monotonic; the process's CPU time so far); "quit" or EOF exits.
+//   last message, monotonic; the process's CPU time so far); "reset" counts afresh (after a
+//   warm-up); "quit" or EOF exits.
 import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
@@ -110,6 +111,7 @@ for await (const line of lines) {
     process.stdout.write(
       `${JSON.stringify({ count, first: Number(first), last: Number(last), cpu: cpuMicroseconds() })}\n`,
     );
+  if (line === 'reset') count = 0;
   if (line === 'quit') break;
 }
 lines.close();

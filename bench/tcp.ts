@@ -1,6 +1,6 @@
 // TCP over loopback, aiolo against liblo, in both framings (a 4-byte length prefix, SLIP).
 // Receiving: flood.c streams pre-framed copies of the small message as fast as the receiver takes
-// them. End to end: each library's own sender into its own server. TCP loses nothing, so every run
+// them, after a warm-up stream that is not counted. End to end: each library's own sender into its own server. TCP loses nothing, so every run
 // must deliver every message; a run that does not is reported, not averaged.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ export interface TcpOptions {
   readonly rounds: number;
   /** Messages per run. */
   readonly count: number;
+  /** Messages from the C stream before counting starts, so that the receiver's JIT has warmed up. */
+  readonly warmup: number;
 }
 
 export interface TcpResults {
@@ -66,12 +68,16 @@ function implementations(): Record<
 
 async function once(
   receiverCommand: Command,
+  warmup: (port: number) => Command,
   sender: (port: number) => Command,
   expected: number,
 ): Promise<{ rate: number; cpu: number }> {
   const receiver = new Receiver(...receiverCommand);
   try {
     const port = await receiver.port;
+    await new Proc(...warmup(port)).result('warm-up');
+    await receiver.settled();
+    receiver.reset();
     const before = await receiver.counts();
     const command = sender(port);
     await new Proc(...command).result(`${command[0]} ${command[1].join(' ')}`);
@@ -99,15 +105,15 @@ export async function runTcp(options: TcpOptions): Promise<TcpResults> {
     for (let round = 0; round < options.rounds; round++) {
       for (const f of FRAMINGS) {
         for (const [name, impl] of Object.entries(implementations())) {
-          const flood = (port: number): Command => [
-            cProgram('flood'),
-            ['tcp', String(port), files[f], String(options.count), '0'],
-          ];
+          const flood =
+            (n: number) =>
+            (port: number): Command => [cProgram('flood'), ['tcp', String(port), files[f], String(n), '0']];
+          const warmup = flood(options.warmup);
           try {
-            const rx = await once(impl.receiver, flood, options.count);
+            const rx = await once(impl.receiver, warmup, flood(options.count), options.count);
             add(`receive\0${f}\0${name}`, rx.rate);
             add(`cpu\0${f}\0${name}`, rx.cpu);
-            const e2e = await once(impl.receiver, (p) => impl.sender(p, f, options.count), options.count);
+            const e2e = await once(impl.receiver, warmup, (p) => impl.sender(p, f, options.count), options.count);
             add(`e2e\0${f}\0${name}`, e2e.rate);
           } catch (err) {
             notes.push(`${name}, ${f} framing, round ${round + 1}: ${(err as Error).message}`);

@@ -3,7 +3,8 @@
 // (aiolo: a `for await` subscription) and the rate is taken between its first and last message.
 // On a small VM the flood's wall-clock rate is at the mercy of the scheduler (the receiver often
 // sleeps while the kernel drops), so the receiver's CPU time per message is reported beside it:
-// the steadier measure of what each library costs. Sending: each library sends the small message
+// the steadier measure of what each library costs. Each receiver is warmed up first (its JIT
+// compiles its receive path) and counting starts after. Sending: each library sends the small message
 // as fast as it can to a socket nobody reads.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,8 @@ export interface UdpOptions {
   readonly pacedSeconds: number;
   /** Packets each sender sends. */
   readonly sends: number;
+  /** Packets sent to each receiver before counting starts, so that its JIT has compiled its path. */
+  readonly warmup: number;
 }
 
 export interface ReceiveResult {
@@ -73,13 +76,17 @@ interface Sent {
   readonly seconds: number;
 }
 
-async function receiveOnce(command: Command, packetFile: string, count: number, pace: number) {
+async function receiveOnce(command: Command, packetFile: string, count: number, pace: number, warmup: number) {
   const receiver = new Receiver(...command);
   try {
     const port = await receiver.port;
-    const before = await receiver.counts(); // after start-up, which is not the receiver's work
-    const flood = new Proc(cProgram('flood'), ['udp', String(port), packetFile, String(count), String(pace)]);
-    const sent = await flood.result<Sent>('flood');
+    const flood = (n: number, rate: number) =>
+      new Proc(cProgram('flood'), ['udp', String(port), packetFile, String(n), String(rate)]).result<Sent>('flood');
+    await flood(warmup, 100_000);
+    await receiver.settled();
+    receiver.reset();
+    const before = await receiver.counts();
+    const sent = await flood(count, pace);
     const got = await receiver.settled();
     const seconds = (got.last - got.first) / 1e9;
     return {
@@ -125,7 +132,7 @@ export async function runUdp(options: UdpOptions): Promise<UdpResults> {
     for (let round = 0; round < options.rounds; round++) {
       for (const [load, pace, count] of loads) {
         for (const [name, command] of Object.entries(receivers())) {
-          const r = await receiveOnce(command, packetFile, count, pace);
+          const r = await receiveOnce(command, packetFile, count, pace, options.warmup);
           const key = `${load}\0${name}`;
           const s = samples.get(key) ?? { rate: [], loss: [], cpu: [] };
           s.rate.push(r.rate);

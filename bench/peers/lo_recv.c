@@ -18,6 +18,7 @@
  *                            time (user + system) the process has used, in µs
  * stdin, one command per line:
  *   count                    print the JSON line above
+ *   reset                    start counting afresh (after a warm-up)
  *   quit                     (or EOF) free the server and exit 0
  * stderr: liblo errors and diagnostics.  Exit 1 if the server can't start,
  * 2 on bad usage.
@@ -134,6 +135,11 @@ static int run_command(char *cmd)
         printf("{\"count\":%llu,\"first\":%llu,\"last\":%llu,\"cpu\":%llu}\n",
                (unsigned long long)count, (unsigned long long)first_ns,
                (unsigned long long)last_ns, cpu_us);
+        return 0;
+    }
+    if (strcmp(cmd, "reset") == 0) {
+        count = 0;
+        first_ns = last_ns = 0;
         return 0;
     }
     if (strcmp(cmd, "quit") == 0)

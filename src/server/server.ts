@@ -645,7 +645,8 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     const direct = this.#literal.get(path);
     if (direct !== undefined) {
       for (const route of direct) delivery = this.#offer(route, message, timetag, origin, source, delivery);
-    } else if (isPattern(path)) {
+    } else if (this.#literal.size > 0 && isPattern(path)) {
+      // (a pattern can only match literal routes: a server with none skips the scan)
       let pattern: Pattern | undefined;
       try {
         pattern = compilePattern(path);

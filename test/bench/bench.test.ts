@@ -55,6 +55,7 @@ test('npm run bench runs every section and checks what it measures', { timeout: 
         BENCH_UDP_SENDS: '3000',
         BENCH_TCP_COUNT: '3000',
         BENCH_SCHEDULE_BUNDLES: '25',
+        BENCH_WARMUP: '300',
       },
       maxBuffer: 1 << 24,
     });
