@@ -154,13 +154,20 @@ export class Receiver {
     this.#proc.send('reset');
   }
 
-  /** Waits until the count stops changing (the consumer has drained what arrived). */
-  async settled(pollMs = 150): Promise<Counts> {
+  /**
+   * Waits until the consumer has `expected` messages or, with loss possible (UDP) and so no count to
+   * wait for, until the count stops changing for `pollMs`.
+   */
+  async settled(expected?: number, timeoutMs = 120_000): Promise<Counts> {
+    const pollMs = 150;
+    const deadline = Date.now() + timeoutMs;
     let before = await this.counts();
     for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      if (expected !== undefined && before.count >= expected) return before;
+      if (Date.now() > deadline) throw new Error(`the receiver stopped at ${before.count} of ${expected ?? '?'}`);
+      await new Promise((resolve) => setTimeout(resolve, expected === undefined ? pollMs : 10));
       const now = await this.counts();
-      if (now.count === before.count) return now;
+      if (expected === undefined && now.count === before.count) return now;
       before = now;
     }
   }

@@ -1,7 +1,8 @@
 // TCP over loopback, aiolo against liblo, in both framings (a 4-byte length prefix, SLIP).
 // Receiving: flood.c streams pre-framed copies of the small message as fast as the receiver takes
-// them, after a warm-up stream that is not counted. End to end: each library's own sender into its own server. TCP loses nothing, so every run
-// must deliver every message; a run that does not is reported, not averaged.
+// them, after a warm-up stream that is not counted. End to end: each library's own sender into its
+// own server. TCP loses nothing, so every run must deliver every message; a run that does not is
+// reported, not averaged.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,13 +76,13 @@ async function once(
   const receiver = new Receiver(...receiverCommand);
   try {
     const port = await receiver.port;
-    await new Proc(...warmup(port)).result('warm-up');
-    await receiver.settled();
+    const warm = await new Proc(...warmup(port)).result<{ sent: number }>('warm-up');
+    await receiver.settled(warm.sent);
     receiver.reset();
     const before = await receiver.counts();
     const command = sender(port);
     await new Proc(...command).result(`${command[0]} ${command[1].join(' ')}`);
-    const got = await receiver.settled();
+    const got = await receiver.settled(expected);
     if (got.count !== expected) throw new Error(`TCP delivered ${got.count} of ${expected} messages`);
     return { rate: (got.count - 1) / ((got.last - got.first) / 1e9), cpu: (got.cpu - before.cpu) / got.count };
   } finally {

@@ -75,25 +75,3 @@ export function readUint32(bytes: Uint8Array, pos: number): number {
 export function paddedStringSize(byteLength: number): number {
   return (byteLength & ~3) + 4;
 }
-
-// Packets are carved from shared slabs, as Node's Buffer.allocUnsafe does from its pool: a fresh
-// ArrayBuffer costs about a microsecond once it is larger than V8's on-heap limit (64 bytes), far
-// more than encoding a small message. Slabs are never reused, so a packet's bytes are its own;
-// bigger packets get an ArrayBuffer of their own.
-const SLAB_SIZE = 64 * 1024;
-const SLAB_MAX_PACKET = 8 * 1024;
-let slab = new ArrayBuffer(SLAB_SIZE);
-let slabUsed = 0;
-
-/** A zero-filled `Uint8Array` of `size` bytes, often a view into a shared slab (see above). */
-export function allocPacket(size: number): Uint8Array {
-  if (size > SLAB_MAX_PACKET) return new Uint8Array(size);
-  // a slab whose ArrayBuffer a caller transferred away reads as detached: length 0
-  if (slabUsed + size > SLAB_SIZE || slab.byteLength === 0) {
-    slab = new ArrayBuffer(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const out = new Uint8Array(slab, slabUsed, size);
-  slabUsed = (slabUsed + size + 7) & ~7; // 8-byte aligned, so a caller's Float64Array view fits
-  return out;
-}

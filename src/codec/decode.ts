@@ -1,6 +1,7 @@
 import { Bundle, type BundleElement } from './bundle.js';
 import { readFloat32, readFloat64, readInt32, readInt64, readUint32 } from './bytes.js';
 import { type DecodeErrorCode, OscDecodeError } from './errors.js';
+import { knownHeader, rememberHeader } from './headers.js';
 import { createMessage, type Message } from './message.js';
 import { TimeTag } from './timetag.js';
 import { readInterned, readUtf8 } from './utf8.js';
@@ -122,53 +123,6 @@ function scanString(bytes: Uint8Array, pos: number, end: number): number {
 
 const STRING_PROBLEM = ['', 'is not NUL-terminated', 'padding runs past the end', 'has non-zero padding'];
 
-// Streams repeat a few headers (the path and typetags, padded). Recognising one by its bytes, a
-// word at a time, skips scanning, hashing and comparing both strings. Identical bytes parse
-// identically, so every check of the full parse holds for a header found here.
-interface Header {
-  /** The header's bytes as big-endian int32 words. */
-  readonly words: Int32Array;
-  readonly path: string;
-  readonly typetags: string;
-  /** Offsets from the message's start: the typetags' ',' and their NUL. */
-  readonly tagStart: number;
-  readonly tagEnd: number;
-}
-// 256 sets of two: two headers whose slots collide both stay, the newer first.
-const HEADER_SETS = 256;
-const MAX_HEADER_BYTES = 128;
-const headers: (Header | undefined)[] = new Array<Header | undefined>(2 * HEADER_SETS).fill(undefined);
-
-// The set comes from the first three words: paths that share 8 bytes ("/synth/1") still spread.
-function headerSet(bytes: Uint8Array, start: number): number {
-  const h = readInt32(bytes, start) ^ Math.imul(readInt32(bytes, start + 4) ^ readInt32(bytes, start + 8), 0x9e3779b1);
-  return (Math.imul(h, 0x85ebca6b) >>> 24) * 2;
-}
-
-function matches(header: Header | undefined, bytes: Uint8Array, start: number, end: number): header is Header {
-  if (header === undefined) return false;
-  const words = header.words;
-  if (words.length * 4 > end - start) return false;
-  for (let k = 0; k < words.length; k++) if (readInt32(bytes, start + 4 * k) !== words[k]) return false;
-  return true;
-}
-
-function knownHeader(bytes: Uint8Array, start: number, end: number): Header | undefined {
-  const set = headerSet(bytes, start);
-  const first = headers[set];
-  if (matches(first, bytes, start, end)) return first;
-  const second = headers[set + 1];
-  return matches(second, bytes, start, end) ? second : undefined;
-}
-
-function remember(bytes: Uint8Array, start: number, pos: number, header: Omit<Header, 'words'>): void {
-  const words = new Int32Array((pos - start) / 4);
-  for (let k = 0; k < words.length; k++) words[k] = readInt32(bytes, start + 4 * k);
-  const set = headerSet(bytes, start);
-  headers[set + 1] = headers[set];
-  headers[set] = { words, ...header };
-}
-
 function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
   if (start === end) fail('ERR_OSC_EMPTY_PACKET', start, 'empty bundle element');
   let pos: number;
@@ -176,8 +130,7 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
   let typetags: string;
   let tagStart: number;
   let tagEnd: number;
-  // (12 bytes: a header cannot be shorter, and the slot reads three words)
-  const known = end - start >= 12 ? knownHeader(bytes, start, end) : undefined;
+  const known = knownHeader(bytes, start, end);
   if (known !== undefined) {
     ({ path, typetags } = known);
     tagStart = start + known.tagStart;
@@ -194,9 +147,7 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
     if (bytes[tagStart] !== 0x2c) fail('ERR_OSC_MISSING_COMMA', tagStart, 'typetag string does not start with ","');
     tagEnd = strEnd;
     typetags = tagEnd - tagStart > 1 ? readInterned(bytes, tagStart + 1, tagEnd, strHash, strAscii) : '';
-    if (end - start >= 12 && pos - start <= MAX_HEADER_BYTES) {
-      remember(bytes, start, pos, { path, typetags, tagStart: tagStart - start, tagEnd: tagEnd - start });
-    }
+    rememberHeader(bytes, start, pos, path, typetags, tagStart - start, tagEnd - start);
   }
 
   let args: OscArg[] = [];

@@ -1,5 +1,6 @@
+import { PUBLIC_PACKETS, type Slab } from './alloc.js';
 import { Bundle, type BundleElement } from './bundle.js';
-import { allocPacket, paddedStringSize, writeFloat32, writeFloat64, writeInt32, writeInt64 } from './bytes.js';
+import { paddedStringSize, writeFloat32, writeFloat64, writeInt32, writeInt64 } from './bytes.js';
 import { OscEncodeError } from './errors.js';
 import { checkArg, checkPath, Message } from './message.js';
 import type { TimeTag } from './timetag.js';
@@ -38,22 +39,50 @@ function paddedBytes(s: string, prefix: string, cache: Map<string, Uint8Array>):
   return bytes;
 }
 
-function pathBytes(path: string): Uint8Array {
+// A path is cached from its second sighting (a direct-mapped table of paths seen once): a stream of
+// one-off paths then costs a scan or two per packet, not an allocation and a cache that churns.
+const seenPaths: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+
+/** The size pass's part for a path: its padded size, after checking it; caches it if it recurs. */
+function sizeOfPath(path: string): number {
   const cached = pathCache.get(path);
-  if (cached !== undefined) return cached;
+  if (cached !== undefined) return cached.length;
   checkPath(path);
-  return paddedBytes(path, '', pathCache);
+  const slot = (path.length + 31 * path.charCodeAt(path.length - 1) + 7 * path.charCodeAt(path.length >> 1)) & 1023;
+  if (seenPaths[slot] === path) return paddedBytes(path, '', pathCache).length;
+  seenPaths[slot] = path;
+  return paddedStringSize(utf8Length(path));
+}
+
+// (the cache may have been cleared since the size pass: a path not in it is written from the string)
+function writePath(out: Uint8Array, pos: number, path: string): number {
+  const cached = pathCache.get(path);
+  if (cached !== undefined) {
+    out.set(cached, pos);
+    return pos + cached.length;
+  }
+  const n = utf8Length(path);
+  const end = writeUtf8(out, pos, path, n);
+  const padded = pos + paddedStringSize(n);
+  for (let i = end; i < padded; i++) out[i] = 0;
+  return padded;
 }
 
 /**
  * Encodes a message or bundle into a new `Uint8Array` of exactly its size. Packets up to 8 KiB are
  * views into a shared 64 KiB slab, as small Buffers are in Node: the bytes are the packet's own, but
- * its `.buffer` is the slab's (copy with `.slice()` before transferring an ArrayBuffer).
+ * its `.buffer` is the slab's. Keeping a packet keeps its slab; transferring its `.buffer` detaches
+ * the other packets of the slab (`.slice()` first).
  */
 export function encode(packet: Message | Bundle): Uint8Array {
+  return encodeFrom(PUBLIC_PACKETS, packet);
+}
+
+/** @internal {@link encode} into a given slab (aiolo's sends use one of their own). */
+export function encodeFrom(slab: Slab, packet: Message | Bundle): Uint8Array {
   lensUsed = 0;
   const size = sizeOfElement(packet, 0);
-  const out = allocPacket(size);
+  const out = slab.alloc(size);
   lensRead = 0;
   writeElement(packet, out, 0);
   return out;
@@ -62,12 +91,18 @@ export function encode(packet: Message | Bundle): Uint8Array {
 /**
  * Encodes a message straight from its parts, without building a {@link Message} first: the path
  * Address takes when it sends. `typetags` (without the comma) must come from a typespec
- * `typespecString` accepted; the arguments are checked against them.
+ * `typespecString` accepted; the arguments are checked against them. The result is as
+ * {@link encode}'s.
  */
 export function encodeMessage(path: string, typetags: string, args: readonly unknown[]): Uint8Array {
+  return encodeMessageFrom(PUBLIC_PACKETS, path, typetags, args);
+}
+
+/** @internal {@link encodeMessage} into a given slab. */
+export function encodeMessageFrom(slab: Slab, path: string, typetags: string, args: readonly unknown[]): Uint8Array {
   lensUsed = 0;
   const size = sizeOfMessage(path, typetags, args);
-  const out = allocPacket(size);
+  const out = slab.alloc(size);
   lensRead = 0;
   writeMessage(path, typetags, args, out, 0);
   return out;
@@ -107,7 +142,7 @@ function sizeOfElement(packet: BundleElement, depth: number): number {
 }
 
 function sizeOfMessage(path: string, tags: string, args: readonly unknown[]): number {
-  return pathBytes(path).length + paddedBytes(tags, ',', tagCache).length + sizeOfArgs(tags, 0, args, false);
+  return sizeOfPath(path) + paddedBytes(tags, ',', tagCache).length + sizeOfArgs(tags, 0, args, false);
 }
 
 // Returns the arguments' byte size and sets tagEnd; validates as it goes.
@@ -202,9 +237,7 @@ function writeElement(packet: BundleElement, out: Uint8Array, pos: number): numb
 }
 
 function writeMessage(path: string, tags: string, args: readonly unknown[], out: Uint8Array, pos: number): number {
-  const pb = pathBytes(path);
-  out.set(pb, pos);
-  let p = pos + pb.length;
+  let p = writePath(out, pos, path);
   const tb = paddedBytes(tags, ',', tagCache);
   out.set(tb, p);
   p += tb.length;

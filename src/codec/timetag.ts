@@ -54,7 +54,9 @@ function measureOffset(): { offset: number; width: number } {
   }
 }
 
-// The narrowest of seven measurements: on a busy machine some are preempted, rarely all.
+// The narrowest of seven measurements: on a busy machine some are preempted, rarely all. Each waits
+// for a tick of Date.now(), so this spins for up to 7 ms: once, at the first TimeTag.now(), and
+// again only if the two clocks drift apart by more than 1.5 ms.
 function calibrate(): number {
   let best = measureOffset();
   for (let i = 1; i < 7; i++) {

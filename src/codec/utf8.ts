@@ -80,12 +80,13 @@ export function readInterned(bytes: Uint8Array, start: number, end: number, hash
 
 // One call to String.fromCharCode makes a flat string; appending char by char makes V8 build a
 // rope once past 12 characters, slower to read back (and interned strings are compared often).
-const codes: number[] = [];
+// The codes go in an array kept for each length: setting an array's length is itself slow.
+const codesOfLength: number[][] = Array.from({ length: 65 }, (_, n) => new Array<number>(n).fill(0));
 
 function readAscii(bytes: Uint8Array, start: number, end: number): string {
   const n = end - start;
   if (n > 64) return decoder.decode(bytes.subarray(start, end));
-  codes.length = n;
+  const codes = codesOfLength[n] as number[];
   for (let i = 0; i < n; i++) codes[i] = bytes[start + i] as number;
   return String.fromCharCode.apply(null, codes);
 }

@@ -1,4 +1,5 @@
-import { allocPacket, readInt32 } from '../codec/bytes.js';
+import { RECEIVED, SENDING } from '../codec/alloc.js';
+import { readInt32 } from '../codec/bytes.js';
 
 // Stream framing for OSC over TCP: OSC 1.0's int32 big-endian length prefix (liblo's default) and
 // OSC 1.1's SLIP (RFC 1055). Decoders take chunks as they arrive and hand out whole frames one at a
@@ -111,7 +112,7 @@ export class LengthPrefixDecoder implements FrameDecoder {
     if (first.length - this.#offset >= n) {
       out = new Uint8Array(first.buffer, first.byteOffset + this.#offset, n);
     } else {
-      out = allocPacket(n);
+      out = RECEIVED.alloc(n);
       let filled = 0;
       for (let k = 0; filled < n; k++) {
         const c = this.#chunks[k] as Uint8Array;
@@ -163,7 +164,7 @@ export class SlipDecoder implements FrameDecoder {
           this.#length = 0;
           this.#escaped = false;
           if (n === 0) break; // double END: an empty packet, skipped
-          const out = allocPacket(n);
+          const out = RECEIVED.alloc(n);
           out.set(this.#frame.subarray(0, n));
           return out;
         }
@@ -210,7 +211,7 @@ export function slipEncode(packet: Uint8Array): Uint8Array {
     const b = packet[i];
     if (b === END || b === ESC) n++;
   }
-  const out = allocPacket(n);
+  const out = SENDING.alloc(n);
   let o = 0;
   for (let i = 0; i < packet.length; i++) {
     const b = packet[i] as number;
@@ -230,7 +231,7 @@ export function slipEncode(packet: Uint8Array): Uint8Array {
 
 /** The OSC 1.0 stream frame: int32 big-endian length, then the packet. */
 export function lengthPrefix(packet: Uint8Array): Uint8Array {
-  const out = allocPacket(4 + packet.length);
+  const out = SENDING.alloc(4 + packet.length);
   const n = packet.length;
   out[0] = n >>> 24;
   out[1] = n >>> 16;

@@ -1,5 +1,6 @@
+import { SENDING } from '../codec/alloc.js';
 import { Bundle, type BundleElement } from '../codec/bundle.js';
-import { encode, encodeMessage } from '../codec/encode.js';
+import { encodeFrom, encodeMessageFrom } from '../codec/encode.js';
 import { OscEncodeError } from '../codec/errors.js';
 import { type ArgsTarget, checkPath, Message, type TypedPath } from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
@@ -10,7 +11,7 @@ import type { Proto } from './url.js';
 type Target = string | TypedPath | ArgsTarget<readonly OscArg[]>;
 
 function encodeFor(target: Target, args: readonly unknown[]): Uint8Array {
-  if (typeof target === 'string') return encodeMessage(target, inferTypetags(args), args);
+  if (typeof target === 'string') return encodeMessageFrom(SENDING, target, inferTypetags(args), args);
   if (typeof target.path !== 'string') {
     throw new OscEncodeError('ERR_OSC_INVALID_PATH', 'cannot send to ANY_PATH: a message needs a literal path', {
       value: target.path,
@@ -18,7 +19,7 @@ function encodeFor(target: Target, args: readonly unknown[]): Uint8Array {
   }
   checkPath(target.path);
   const tags = typespecString(target.typespec);
-  return encodeMessage(target.path, tags ?? inferTypetags(args), args);
+  return encodeMessageFrom(SENDING, target.path, tags ?? inferTypetags(args), args);
 }
 
 /**
@@ -95,7 +96,7 @@ export abstract class Sender {
   #sendEncoded(packet: Message | Bundle): Promise<number> {
     let bytes: Uint8Array;
     try {
-      bytes = encode(packet);
+      bytes = encodeFrom(SENDING, packet);
     } catch (err) {
       return Promise.reject(err);
     }

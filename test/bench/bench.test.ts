@@ -1,7 +1,10 @@
 // `npm run bench` is not run by CI (its figures need a quiet machine and minutes), so this runs it
 // small, from the sources, and checks what it reports: every section has every contender's row,
-// every library's decoded output was checked, aiolo's TCP delivered every message in both framings
-// from a C stream and from its own sender, and no bundle was dispatched early. No timing is asserted.
+// aiolo's decoded output matched the input in every codec case, aiolo's TCP delivered every message
+// in both framings from a C stream and from its own sender, and aiolo's scheduler dispatched no
+// bundle before its timetag (by aiolo's clock, as the scheduler judges). No timing is asserted.
+// liblo 0.31's TCP server can crash on a SLIP flood (liblo issue #177): a note about liblo is shown,
+// not failed.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -61,13 +64,22 @@ test('npm run bench runs every section and checks what it measures', { timeout: 
     });
     const r = JSON.parse(readFileSync(json, 'utf8')) as Results;
 
-    const libraries = ['aiolo', 'node-osc', 'osc-min', 'osc (osc.js)', 'osc-js', 'liblo (C)'];
-    assert.deepEqual(Object.keys(r.codec.cases), ['/synth/1/freq ,ifs', '16 floats', 'bundle of 10', '4 KiB blob']);
+    const libraries = ['aiolo', 'node-osc', 'osc-min', 'osc (osc.js)', 'osc-js'];
+    const many = '/synth/<n>/freq ,ifs, 4096 paths';
+    assert.deepEqual(Object.keys(r.codec.cases), [
+      '/synth/1/freq ,ifs',
+      many,
+      '16 floats',
+      'bundle of 10',
+      '4 KiB blob',
+    ]);
     for (const [name, rows] of Object.entries(r.codec.cases)) {
-      assert.deepEqual(Object.keys(rows).sort(), [...libraries].sort(), name);
+      // liblo's program has the issue's four cases; it keeps no caches for the many-paths one to miss
+      const expected = name === many ? libraries : [...libraries, 'liblo (C)'];
+      assert.deepEqual(Object.keys(rows).sort(), expected.sort(), name);
       const mine = rows.aiolo;
       assert.ok(mine?.correct && (mine.encode ?? 0) > 0 && (mine.decode ?? 0) > 0, `aiolo, ${name}`);
-      assert.ok((rows['liblo (C)']?.decode ?? 0) > 0, `liblo, ${name}`);
+      if (name !== many) assert.ok((rows['liblo (C)']?.decode ?? 0) > 0, `liblo, ${name}`);
     }
 
     const receivers = ['raw dgram', 'aiolo', 'node-osc', 'osc (osc.js)', 'liblo (C)'];
@@ -79,16 +91,19 @@ test('npm run bench runs every section and checks what it measures', { timeout: 
       }
     }
     assert.deepEqual(Object.keys(r.udp.send), ['raw dgram', 'aiolo', 'node-osc', 'liblo (C)']);
-    assert.deepEqual(r.udp.notes, []);
+    const aioloNotes = (notes: string[]) => notes.filter((n) => !n.startsWith('liblo'));
+    for (const note of [...r.udp.notes, ...r.tcp.notes, ...r.schedule.notes]) t.diagnostic(note);
+    assert.deepEqual(aioloNotes(r.udp.notes), []);
 
     // a TCP run that loses or adds a message is a note, not a figure
-    assert.deepEqual(r.tcp.notes, []);
+    assert.deepEqual(aioloNotes(r.tcp.notes), []);
     for (const framing of ['length', 'slip']) {
-      assert.deepEqual(Object.keys(r.tcp.receive[framing] ?? {}), ['aiolo', 'liblo (C)'], framing);
-      assert.deepEqual(Object.keys(r.tcp.endToEnd[framing] ?? {}), ['aiolo', 'liblo (C)'], framing);
+      assert.ok(r.tcp.receive[framing]?.aiolo !== undefined, framing);
+      assert.ok(r.tcp.endToEnd[framing]?.aiolo !== undefined, framing);
     }
+    assert.ok(r.tcp.receive.length?.['liblo (C)'] !== undefined);
 
-    assert.deepEqual(r.schedule.notes, []);
+    assert.deepEqual(aioloNotes(r.schedule.notes), []);
     assert.equal(r.schedule.byReceiver.aiolo?.samples, 25);
     assert.equal(r.schedule.byReceiver.aiolo?.early, 0, 'aiolo dispatched a bundle before its timetag');
     assert.equal(r.schedule.byReceiver['liblo (C)']?.samples, 25);

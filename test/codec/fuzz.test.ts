@@ -1,6 +1,7 @@
 // Decoder fuzzing: 100,000 mutated and truncated packets. Whatever the bytes, decode either
 // returns a packet that re-encodes and decodes to itself, or throws OscDecodeError, and nothing else
-// escapes. (The longer run is `npm run fuzz`, issue "Robustness".)
+// escapes. Each is decoded twice: the second time its header is one the decoder remembers, and the
+// answer must not change. (The longer run is `npm run fuzz`, issue "Robustness".)
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decode, encode, OscDecodeError } from '../../src/index.js';
@@ -27,9 +28,15 @@ describe('decoder fuzz', () => {
         }
         assert.ok(err.offset >= 0 && err.offset <= input.length, `offset ${err.offset} of ${input.length}`);
         codes.set(err.code, (codes.get(err.code) ?? 0) + 1);
+        assert.throws(
+          () => decode(input, { maxDepth: 8 }),
+          (again: OscDecodeError) => again.code === err.code && again.offset === err.offset,
+          `a second decode failed differently ${r.replay}`,
+        );
         continue;
       }
       decoded++;
+      assert.ok(decode(input, { maxDepth: 8 }).equals(packet), `a second decode differs ${r.replay}`);
       const again = decode(encode(packet), { maxDepth: 8 });
       assert.ok(again.equals(packet), `unstable: ${String(packet)} ${r.replay}`);
     }

@@ -93,6 +93,18 @@ describe('round trip', () => {
     assert.equal(encode(blob).length, 8 + 4 + 4 + 60 * 1024);
   });
 
+  test('paths seen once, paths that recur, and a bundle whose paths overflow the path cache mid-encode', () => {
+    const wide = new Bundle(Array.from({ length: 1500 }, (_, i) => Message.typed(`/wide/${i}`, 'i', i)));
+    const first = encode(wide); // every path seen once: written from the string
+    const again = encode(wide); // each seen before: cached during the size pass, the cache filling up and clearing
+    assert.equal(hex(again), hex(first));
+    assert.ok(decode(again).equals(wide));
+    for (let i = 0; i < 3000; i++) {
+      const m = Message.typed(`/one-off/${i}/ü`, 's', `${i}`);
+      assert.ok(decode(encode(m)).equals(m));
+    }
+  });
+
   test('recurring headers (path and typetags) decode as the first time, however they share cache sets', () => {
     const r = new Random();
     // similar paths and typetags, so that headers differ in a byte or two and collide often

@@ -223,6 +223,32 @@ describe('TCP', () => {
     }
   });
 
+  for (const slip of [false, true]) {
+    test(`a burst of sends arrives whole and in order, and a user's transfer of an encoded packet spoils none of it (slip: ${slip})`, async () => {
+      const server = new Server({ proto: 'tcp', host: '127.0.0.1', port: 0 });
+      await server.start();
+      const address = new Address({ url: server.url as string }, { slip });
+      try {
+        const sub = server.route('/n', 'i').sub();
+        await address.send('/n', -1); // connected
+        const sends = Array.from({ length: 200 }, (_, i) => address.send('/n', i));
+        // a packet of the user's own, its ArrayBuffer transferred while the burst is still queued
+        const mine = encode(Message.typed('/mine', 'i', 1));
+        structuredClone(mine.buffer, { transfer: [mine.buffer as ArrayBuffer] });
+        assert.equal(mine.length, 0);
+        await within(5000, 'the sends', Promise.all(sends));
+        const got = await take(sub, 201);
+        assert.deepEqual(
+          got.map(([n]) => n),
+          [-1, ...Array.from({ length: 200 }, (_, i) => i)],
+        );
+      } finally {
+        await address.close();
+        await server.stop();
+      }
+    });
+  }
+
   test('an address reconnects after the server restarts', async () => {
     let server = await tcpServer();
     const port = server.port as number;
