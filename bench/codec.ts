@@ -385,7 +385,9 @@ export async function runCodec(options: CodecOptions): Promise<CodecResults> {
       const rows = cases[r.case];
       if (rows !== undefined) rows['liblo (C)'] = { correct: true, encode: r.encode, decode: r.decode };
     }
-    if (!CASES.every((c) => cases[c.name]?.['liblo (C)'] !== undefined)) notes.push('lo_serde gave no figures');
+    // (lo_serde has the four cases of one message shape; liblo keeps no caches for variants to miss)
+    const missing = CASES.filter((c) => c.variants === undefined && cases[c.name]?.['liblo (C)'] === undefined);
+    if (missing.length > 0) notes.push(`lo_serde gave no figures for ${missing.map((c) => c.name).join(', ')}`);
   }
   return { cases, notes };
 }

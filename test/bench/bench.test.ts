@@ -19,7 +19,10 @@ import { IN_CI, needPeer, onPath } from '../helpers/peers.js';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Results {
-  codec: { cases: Record<string, Record<string, { correct: boolean; encode?: number; decode?: number }>> };
+  codec: {
+    cases: Record<string, Record<string, { correct: boolean; encode?: number; decode?: number }>>;
+    notes: string[];
+  };
   udp: {
     receive: Record<string, Record<string, { rate: number; loss: number; cpuMicroseconds: number }>>;
     send: Record<string, number>;
@@ -64,6 +67,7 @@ test('npm run bench runs every section and checks what it measures', { timeout: 
     });
     const r = JSON.parse(readFileSync(json, 'utf8')) as Results;
 
+    assert.deepEqual(r.codec.notes, []);
     const libraries = ['aiolo', 'node-osc', 'osc-min', 'osc (osc.js)', 'osc-js'];
     const many = '/synth/<n>/freq ,ifs, 4096 paths';
     assert.deepEqual(Object.keys(r.codec.cases), [
