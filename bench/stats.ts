@@ -12,8 +12,12 @@ export function percentile(xs: readonly number[], p: number): number {
 export const rate = (x: number | undefined): string =>
   x === undefined || Number.isNaN(x) ? '—' : x >= 1e6 ? `${(x / 1e6).toFixed(2)} M/s` : `${Math.round(x / 1e3)} k/s`;
 
+/** A ratio as `1.23×`; '—' when there is none. */
+export const times = (x: number | undefined): string =>
+  x === undefined || !Number.isFinite(x) ? '—' : `${x.toFixed(2)}×`;
+
 export const ratio = (mine: number | undefined, theirs: number | undefined): string =>
-  mine === undefined || theirs === undefined || !(theirs > 0) ? '—' : `${(mine / theirs).toFixed(2)}×`;
+  mine === undefined || theirs === undefined || !(theirs > 0) ? '—' : times(mine / theirs);
 
 export const percent = (x: number): string => `${(x * 100).toFixed(x > 0 && x < 0.001 ? 3 : 1)}%`;
 
