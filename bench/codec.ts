@@ -49,34 +49,20 @@ function variant(c: Case, n: number): Case {
   return { name: c.name, messages: c.messages.map((m) => ({ ...m, path: m.path.replace('/1/', `/${n}/`) })) };
 }
 
+const SMALL: Case['messages'] = [
+  {
+    path: '/synth/1/freq',
+    args: [
+      { type: 'i', value: 440 },
+      { type: 'f', value: 0.5 },
+      { type: 's', value: 'sine' },
+    ],
+  },
+];
+
 const CASES: Case[] = [
-  {
-    name: '/synth/1/freq ,ifs',
-    messages: [
-      {
-        path: '/synth/1/freq',
-        args: [
-          { type: 'i', value: 440 },
-          { type: 'f', value: 0.5 },
-          { type: 's', value: 'sine' },
-        ],
-      },
-    ],
-  },
-  {
-    name: '/synth/<n>/freq ,ifs, 4096 paths',
-    messages: [
-      {
-        path: '/synth/1/freq',
-        args: [
-          { type: 'i', value: 440 },
-          { type: 'f', value: 0.5 },
-          { type: 's', value: 'sine' },
-        ],
-      },
-    ],
-    variants: 4096,
-  },
+  { name: '/synth/1/freq ,ifs', messages: SMALL },
+  { name: '/synth/<n>/freq ,ifs, 4096 paths', messages: SMALL, variants: 4096 },
   {
     name: '16 floats',
     messages: [

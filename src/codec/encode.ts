@@ -61,11 +61,7 @@ function writePath(out: Uint8Array, pos: number, path: string): number {
     out.set(cached, pos);
     return pos + cached.length;
   }
-  const n = utf8Length(path);
-  const end = writeUtf8(out, pos, path, n);
-  const padded = pos + paddedStringSize(n);
-  for (let i = end; i < padded; i++) out[i] = 0;
-  return padded;
+  return writePadded(out, pos, path, utf8Length(path));
 }
 
 /**
@@ -244,8 +240,13 @@ function writeMessage(path: string, tags: string, args: readonly unknown[], out:
   return writeArgs(tags, 0, args, out, p);
 }
 
+// A string argument: its byte length was recorded by the size pass.
 function writeString(out: Uint8Array, p: number, s: string): number {
-  const n = lens[lensRead++] as number;
+  return writePadded(out, p, s, lens[lensRead++] as number);
+}
+
+/** Writes `s` (`n` UTF-8 bytes), NUL-terminated and zero-padded to 4; returns the end. */
+function writePadded(out: Uint8Array, p: number, s: string, n: number): number {
   const end = writeUtf8(out, p, s, n);
   const padded = p + paddedStringSize(n);
   for (let i = end; i < padded; i++) out[i] = 0;
