@@ -1,7 +1,7 @@
 import { Bundle, type BundleElement } from './bundle.js';
 import { readFloat32, readFloat64, readInt32, readInt64, readUint32 } from './bytes.js';
 import { type DecodeErrorCode, OscDecodeError } from './errors.js';
-import { knownHeader, rememberHeader } from './headers.js';
+import { headerSet, knownHeader, rememberHeader } from './headers.js';
 import { createMessage, type Message } from './message.js';
 import { TimeTag } from './timetag.js';
 import { readInterned, readUtf8 } from './utf8.js';
@@ -130,7 +130,8 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
   let typetags: string;
   let tagStart: number;
   let tagEnd: number;
-  const known = knownHeader(bytes, start, end);
+  const set = headerSet(bytes, start, end);
+  const known = knownHeader(set, bytes, start, end);
   if (known !== undefined) {
     ({ path, typetags } = known);
     tagStart = start + known.tagStart;
@@ -147,7 +148,7 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
     if (bytes[tagStart] !== 0x2c) fail('ERR_OSC_MISSING_COMMA', tagStart, 'typetag string does not start with ","');
     tagEnd = strEnd;
     typetags = tagEnd - tagStart > 1 ? readInterned(bytes, tagStart + 1, tagEnd, strHash, strAscii) : '';
-    rememberHeader(bytes, start, pos, path, typetags, tagStart - start, tagEnd - start);
+    rememberHeader(set, bytes, start, pos, path, typetags, tagStart - start, tagEnd - start);
   }
 
   let args: OscArg[] = [];

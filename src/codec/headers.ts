@@ -29,7 +29,13 @@ const entries: (Header | undefined)[] = new Array<Header | undefined>(2 * SETS).
 /** Per set, signatures of the last two headers that missed it: one seen again is kept. */
 const candidates = new Int32Array(2 * SETS);
 
-function setOf(bytes: Uint8Array, start: number): number {
+/**
+ * The set a message's header belongs to, from the message's first three words; -1 for a message
+ * under 12 bytes. The decoder computes it once and hands it to {@link knownHeader} and
+ * {@link rememberHeader}.
+ */
+export function headerSet(bytes: Uint8Array, start: number, end: number): number {
+  if (end - start < MIN_BYTES) return -1;
   const h = readInt32(bytes, start) ^ Math.imul(readInt32(bytes, start + 4) ^ readInt32(bytes, start + 8), 0x9e3779b1);
   return Math.imul(h, 0x85ebca6b) >>> 24;
 }
@@ -42,18 +48,18 @@ function matches(header: Header | undefined, bytes: Uint8Array, start: number, e
   return true;
 }
 
-/** The remembered header that the message at `start` begins with, if any. */
-export function knownHeader(bytes: Uint8Array, start: number, end: number): Header | undefined {
-  if (end - start < MIN_BYTES) return undefined;
-  const set = 2 * setOf(bytes, start);
-  const first = entries[set];
+/** The remembered header that the message at `start`, of set `set`, begins with, if any. */
+export function knownHeader(set: number, bytes: Uint8Array, start: number, end: number): Header | undefined {
+  if (set < 0) return undefined;
+  const first = entries[2 * set];
   if (matches(first, bytes, start, end)) return first;
-  const second = entries[set + 1];
+  const second = entries[2 * set + 1];
   return matches(second, bytes, start, end) ? second : undefined;
 }
 
 /** Offers a header the full parse accepted, `pos - start` bytes long, to be remembered. */
 export function rememberHeader(
+  set: number,
   bytes: Uint8Array,
   start: number,
   pos: number,
@@ -63,8 +69,7 @@ export function rememberHeader(
   tagEnd: number,
 ): void {
   const size = pos - start;
-  if (size < MIN_BYTES || size > MAX_BYTES) return;
-  const set = setOf(bytes, start);
+  if (set < 0 || size < MIN_BYTES || size > MAX_BYTES) return;
   let signature = size;
   for (let at = start; at < pos; at += 4) signature = Math.imul(signature ^ readInt32(bytes, at), 0x01000193);
   if (candidates[2 * set] !== signature && candidates[2 * set + 1] !== signature) {
