@@ -47,17 +47,43 @@ export function pathSegments(path: string): string[] {
   return path.slice(1).split('/');
 }
 
+/**
+ * What matching may still spend, in steps (one step: one pattern token tried at one position of a
+ * path segment). Patterns arrive from the network, so a server gives each message a budget and
+ * rejects the message when it runs out, instead of letting one packet hold the event loop.
+ */
+export interface MatchBudget {
+  left: number;
+}
+
+/** A token's fixed cost (a row cleared, a switch taken), in steps of one character compared. */
+const TOKEN_STEPS = 8;
+
+interface SegmentInfo {
+  readonly tokens: readonly Token[];
+  /** Shortest and longest path segment this can match (Infinity with a '*'). */
+  readonly min: number;
+  readonly max: number;
+  /** Steps per character of the path segment, at most: what matching it costs. */
+  readonly weight: number;
+  /** No '*' and no '{ }': one way to match, left to right. */
+  readonly simple: boolean;
+}
+
 /** A compiled address pattern. */
 export class Pattern {
   readonly source: string;
-  readonly #segments: readonly Segment[];
+  readonly #segments: readonly (SegmentInfo | null)[];
   readonly #hasDescent: boolean;
+  /** Path segments a match needs at least (every segment but the `//` ones). */
+  readonly #minSegments: number;
 
   /** Compiles `source`; throws {@link OscPatternError} if it is not a valid pattern. */
   constructor(source: string) {
     this.source = source;
-    this.#segments = parse(source);
+    this.#segments = parse(source).map((tokens) => (tokens === null ? null : segmentInfo(tokens)));
     this.#hasDescent = this.#segments.includes(null);
+    this.#minSegments = this.#segments.filter((s) => s !== null).length;
   }
 
   /** Whether the literal `path` matches. */
@@ -65,19 +91,35 @@ export class Pattern {
     return path.charCodeAt(0) === 0x2f && this.matchesSegments(pathSegments(path));
   }
 
-  /** Whether a path already split by {@link pathSegments} matches (routing tables keep them split). */
-  matchesSegments(path: readonly string[]): boolean {
+  /**
+   * Whether a path already split by {@link pathSegments} matches (routing tables keep them split).
+   * With a `budget`, matching stops when it is spent: the answer is then false, and `budget.left`
+   * is negative.
+   */
+  matchesSegments(path: readonly string[], budget?: MatchBudget): boolean {
     const segs = this.#segments;
+    if (budget !== undefined && --budget.left < 0) return false;
     if (!this.#hasDescent) {
       if (segs.length !== path.length) return false;
+      // lengths first: cheap, and they rule out most candidates before any matching
       for (let i = 0; i < segs.length; i++) {
-        if (!matchSegment(segs[i] as readonly Token[], path[i] as string)) return false;
+        const seg = segs[i] as SegmentInfo;
+        const n = (path[i] as string).length;
+        if (n < seg.min || n > seg.max) return false;
+      }
+      for (let i = 0; i < segs.length; i++) {
+        if (!matchSegment(segs[i] as SegmentInfo, path[i] as string, budget)) return false;
       }
       return true;
     }
+    const n = path.length;
+    if (n < this.#minSegments) return false;
+    if (budget !== undefined) {
+      budget.left -= segs.length * (n + 1);
+      if (budget.left < 0) return false;
+    }
     // reach[s] after processing pattern segment p: can the pattern's first p segments consume
     // exactly the path's first s segments?
-    const n = path.length;
     let reach = new Uint8Array(n + 1);
     reach[0] = 1;
     for (const seg of segs) {
@@ -90,7 +132,11 @@ export class Pattern {
         }
       } else {
         for (let s = 0; s < n; s++) {
-          if (reach[s] && matchSegment(seg, path[s] as string)) next[s + 1] = 1;
+          if (!reach[s]) continue;
+          const p = path[s] as string;
+          if (p.length < seg.min || p.length > seg.max) continue;
+          if (matchSegment(seg, p, budget)) next[s + 1] = 1;
+          else if (budget !== undefined && budget.left < 0) return false;
         }
       }
       reach = next;
@@ -101,6 +147,50 @@ export class Pattern {
   toString(): string {
     return this.source;
   }
+}
+
+function segmentInfo(tokens: readonly Token[]): SegmentInfo {
+  let min = 0;
+  let max = 0;
+  let weight = 1;
+  let simple = true;
+  for (const t of tokens) {
+    weight += TOKEN_STEPS;
+    switch (t.kind) {
+      case 'literal':
+        min += t.text.length;
+        max += t.text.length;
+        weight += t.text.length;
+        break;
+      case 'one':
+        min++;
+        max++;
+        break;
+      case 'set':
+        min++;
+        max++;
+        weight += t.ranges.length;
+        break;
+      case 'star':
+        max = Number.POSITIVE_INFINITY;
+        simple = false;
+        break;
+      case 'alternatives': {
+        let lo = Number.POSITIVE_INFINITY;
+        let hi = 0;
+        for (const o of t.options) {
+          lo = Math.min(lo, o.length);
+          hi = Math.max(hi, o.length);
+          weight += o.length + 1;
+        }
+        min += lo;
+        max += hi;
+        simple = false;
+        break;
+      }
+    }
+  }
+  return { tokens, min, max, weight, simple };
 }
 
 function fail(source: string, at: number, why: string): never {
@@ -123,7 +213,9 @@ function parse(src: string): Segment[] {
     const c = src[i];
     if (c === undefined || c === '/') {
       flush();
-      segments.push(tokens.length === 0 ? null : tokens);
+      // '//' then '//' again is still "any number of segments": one such segment is enough
+      if (tokens.length > 0) segments.push(tokens);
+      else if (segments[segments.length - 1] !== null || segments.length === 0) segments.push(null);
       tokens = [];
       i++;
       continue;
@@ -248,12 +340,14 @@ function inSet(token: { readonly negate: boolean; readonly ranges: readonly numb
   return hit !== token.negate;
 }
 
-function matchSegment(tokens: readonly Token[], s: string): boolean {
+function matchSegment(seg: SegmentInfo, s: string, budget: MatchBudget | undefined): boolean {
   const n = s.length;
-  // Fast path: no '*' and no '{ }' means one way to match, left to right.
-  let simple = true;
-  for (const t of tokens) if (t.kind === 'star' || t.kind === 'alternatives') simple = false;
-  if (simple) {
+  const tokens = seg.tokens;
+  if (budget !== undefined) {
+    budget.left -= seg.simple ? seg.weight : seg.weight * (n + 1);
+    if (budget.left < 0) return false;
+  }
+  if (seg.simple) {
     let i = 0;
     for (const t of tokens) {
       if (t.kind === 'literal') {
@@ -267,13 +361,18 @@ function matchSegment(tokens: readonly Token[], s: string): boolean {
     }
     return i === n;
   }
-  // ok[i]: can tokens[k..] match s[i..]? Computed for k from the last token back to the first.
-  let ok = new Uint8Array(n + 1);
+  // ok[i]: can tokens[k..] match s[i..]? Computed for k from the last token back to the first, in
+  // two rows that take turns (no allocation per token: patterns arrive from the network).
+  let ok = scratch(0, n + 1);
+  let prev = scratch(1, n + 1);
+  ok.fill(0, 0, n + 1);
   ok[n] = 1;
   for (let k = tokens.length - 1; k >= 0; k--) {
     const t = tokens[k] as Token;
-    const prev = ok;
-    ok = new Uint8Array(n + 1);
+    const swap = prev;
+    prev = ok;
+    ok = swap;
+    ok.fill(0, 0, n + 1);
     switch (t.kind) {
       case 'literal':
         for (let i = 0; i + t.text.length <= n; i++) {
@@ -305,10 +404,32 @@ function matchSegment(tokens: readonly Token[], s: string): boolean {
   return ok[0] === 1;
 }
 
-// Compiled patterns, most recently used last; patterns come from the network, so the cache is
-// bounded and a burst of unique patterns only evicts.
+// The two rows matchSegment works in, grown as needed and kept: matching is synchronous and not
+// reentrant, so one pair serves every pattern.
+const rows: Uint8Array[] = [new Uint8Array(64), new Uint8Array(64)];
+function scratch(which: 0 | 1, size: number): Uint8Array {
+  let row = rows[which] as Uint8Array;
+  if (row.length < size) {
+    row = new Uint8Array(Math.max(size, row.length * 2));
+    rows[which] = row;
+  }
+  return row;
+}
+
+/**
+ * The longest pattern a server compiles from the network. Compiling costs about a microsecond and
+ * up to ~120 bytes per character (a `[a]` set is an object of its own), so this keeps one packet's
+ * compilation under ~10 ms and ~1 MiB; real patterns are a few dozen characters.
+ */
+export const MAX_PATTERN_LENGTH = 8192;
+
+// Compiled patterns, most recently used last. Patterns come from the network, so the cache is
+// bounded in the characters it holds (compiled, ~120 bytes each at worst: ~8 MiB) as well as in
+// count, and a burst of unique patterns only evicts.
 const CACHE_LIMIT = 256;
+const CACHE_CHARS = 64 * 1024;
 const cache = new Map<string, Pattern>();
+let cachedChars = 0;
 
 /** Compiles a pattern, reusing a cached compilation. Throws {@link OscPatternError} if invalid. */
 export function compilePattern(source: string): Pattern {
@@ -319,8 +440,15 @@ export function compilePattern(source: string): Pattern {
     return p;
   }
   p = new Pattern(source);
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  cache.set(source, p);
+  if (source.length <= MAX_PATTERN_LENGTH) {
+    while (cache.size > 0 && (cache.size >= CACHE_LIMIT || cachedChars + source.length > CACHE_CHARS)) {
+      const oldest = cache.keys().next().value as string;
+      cache.delete(oldest);
+      cachedChars -= oldest.length;
+    }
+    cache.set(source, p);
+    cachedChars += source.length;
+  }
   return p;
 }
 

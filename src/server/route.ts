@@ -5,7 +5,7 @@ import type { TimeTag } from '../codec/timetag.js';
 import { ANY_ARGS, type AnyArgs, type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import { RouteError } from './errors.js';
-import { type Holdable, type SubscribeOptions, Subscription, type SubscriptionSink } from './subscription.js';
+import { type Arrival, type SubscribeOptions, Subscription, type SubscriptionSink } from './subscription.js';
 
 /** Routes registered at ANY_PATH receive every message, whatever its path. */
 export const ANY_PATH: unique symbol = Symbol.for('aiolo.ANY_PATH');
@@ -28,14 +28,12 @@ export interface Incoming<A extends readonly OscArg[] = readonly OscArg[]> exten
 }
 
 /** @internal How a server hands a message to a route. */
-export interface Delivery {
+export interface Delivery extends Arrival {
   readonly path: string;
   readonly typetags: string;
   readonly args: readonly OscArg[];
   readonly timetag: TimeTag;
   readonly source: Address;
-  readonly seq: number;
-  readonly holdable: Holdable | undefined;
 }
 
 class IncomingRecord<A extends readonly OscArg[]> implements Incoming<A> {
@@ -120,9 +118,9 @@ class RouteClass<A extends readonly OscArg[] = readonly OscArg[]> {
     for (const sub of this.#subs) {
       if (sub.incoming) {
         record ??= new IncomingRecord(this, delivery, args as A, typetags);
-        sub.push(record as never, delivery.seq, delivery.holdable);
+        sub.push(record as never, delivery);
       } else {
-        sub.push(args as never, delivery.seq, delivery.holdable);
+        sub.push(args as never, delivery);
       }
     }
   }

@@ -8,10 +8,11 @@ import { Bundle } from '../codec/bundle.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE, type DecodeOptions, decode } from '../codec/decode.js';
 import { OscDecodeError } from '../codec/errors.js';
 import type { Message } from '../codec/message.js';
-import { compilePattern, isPattern, type Pattern } from '../codec/pattern.js';
+import { compilePattern, isPattern, MAX_PATTERN_LENGTH, type Pattern } from '../codec/pattern.js';
 import { TimeTag } from '../codec/timetag.js';
 import { type AnyArgs, type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
+import { KernelDrops } from '../transport/drops.js';
 import { OscConfigError, SendError, StartError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
 import { SERVER_LINK, type ServerLink, type Sink } from '../transport/link.js';
@@ -19,6 +20,7 @@ import { StreamLink } from '../transport/stream.js';
 import { bindUdp, closeUdp, sendUdp } from '../transport/udp.js';
 import { bindUnix, type UnixServer } from '../transport/unix.js';
 import { formatUrl, isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
+import { messageBytes } from './bytes.js';
 import { canCoerce, coerceArgs } from './coerce.js';
 import { RouteError } from './errors.js';
 import { ANY_PATH, type AnyPath, type Delivery, type Received, Route } from './route.js';
@@ -26,6 +28,13 @@ import { Scheduler } from './scheduler.js';
 import type { Holdable, Subscription } from './subscription.js';
 
 const debug = debuglog('aiolo');
+
+/**
+ * Steps of pattern matching one message may take against all the routes (see MatchBudget): about
+ * a millisecond once V8 has compiled the matcher, ~30 ms the first time. A typical pattern costs
+ * ~130 steps a route, so this serves patterns against ~8,000 routes.
+ */
+const DEFAULT_PATTERN_STEPS = 1 << 20;
 
 // Arrival order across every server in the process, so that merge() can interleave routes of
 // different servers as their messages came.
@@ -61,8 +70,19 @@ export interface ServerOptions {
   readonly maxConnections?: number | undefined;
   /** Bundled messages waiting for their time; more are dropped and reported. Default 65536. */
   readonly maxQueued?: number | undefined;
+  /**
+   * Work that matching one incoming address pattern against the routes may take, in steps (a
+   * character compared; see the README). A costlier pattern is rejected and reported as malformed
+   * (`ERR_OSC_PATTERN_TOO_COSTLY`). Default 1,048,576: about a millisecond.
+   */
+  readonly maxPatternSteps?: number | undefined;
   /** Messages timed further ahead than this (seconds) are dropped and reported. Default 86400. */
   readonly maxScheduleAhead?: number | undefined;
+  /**
+   * Bytes of bundled messages waiting for their time (an estimate of the memory they keep alive,
+   * see the README); more are dropped and reported like `maxQueued`. Default 32 MiB.
+   */
+  readonly maxQueuedBytes?: number | undefined;
   /** File mode of a Unix server's socket. Default 0o600 (the owner only). */
   readonly socketMode?: number | undefined;
 }
@@ -78,8 +98,16 @@ export interface ServerStats {
   unmatched: number;
   /** Messages held for their timetag right now. */
   queued: number;
+  /** What they keep alive, in bytes (the estimate `maxQueuedBytes` limits). */
+  queuedBytes: number;
   /** Bundled messages dropped because the queue was full or they were timed too far ahead. */
   queueDropped: number;
+  /**
+   * UDP datagrams the kernel dropped before the server could read them (its receive buffer was
+   * full: raise `recvBufferSize`, or let the event loop breathe). Read from the kernel on Linux
+   * each time `stats` is read; undefined where the system does not say, and for TCP and Unix.
+   */
+  kernelDropped: number | undefined;
   /** Messages subscriptions discarded because their consumers fell behind. */
   overflowed: number;
   /** Open TCP connections. */
@@ -112,6 +140,7 @@ interface Scheduled {
   readonly message: Message;
   readonly origin: Origin;
   readonly source: Address | undefined;
+  readonly bytes: number;
 }
 
 interface Config {
@@ -209,6 +238,8 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   readonly #config: Config;
   readonly #maxPacketSize: number;
   readonly #maxQueued: number;
+  readonly #maxQueuedBytes: number;
+  readonly #maxPatternSteps: number;
   readonly #maxScheduleAhead: number;
   readonly #decodeOptions: DecodeOptions;
   readonly #literal = new Map<string, Route[]>();
@@ -222,7 +253,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     malformed: 0,
     unmatched: 0,
     queued: 0,
+    queuedBytes: 0,
     queueDropped: 0,
+    kernelDropped: undefined,
     overflowed: 0,
     connections: 0,
     refused: 0,
@@ -233,6 +266,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     this.emit('overflow', sub, dropped);
   };
   #udp: DatagramSocket | undefined;
+  #kernelDrops: KernelDrops | undefined;
+  /** What earlier sockets of this server dropped (the kernel counts per socket). */
+  #dropsBefore = 0;
   #tcp: NetServer | undefined;
   #unix: UnixServer | undefined;
   #port: number | undefined;
@@ -253,6 +289,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     this.coerce = options.coerce ?? true;
     this.#maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
     this.#maxQueued = options.maxQueued ?? 65536;
+    // 65536 messages of 512 bytes: the count governs small messages, this the big ones
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? 32 * 1024 * 1024;
+    this.#maxPatternSteps = options.maxPatternSteps ?? DEFAULT_PATTERN_STEPS;
     this.#maxScheduleAhead = options.maxScheduleAhead ?? 86400;
     this.#decodeOptions = {
       maxPacketSize: this.#maxPacketSize,
@@ -261,6 +300,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     };
     this.#scheduler = new Scheduler((item, timetag) => {
       this.#stats.queued = this.#scheduler.pending;
+      this.#stats.queuedBytes -= item.bytes;
       this.#dispatch(item.message, timetag, item.origin, item.source);
     }, rethrowLater);
   }
@@ -294,6 +334,8 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
 
   /** Counters, updated as the server runs. */
   get stats(): Readonly<ServerStats> {
+    const now = this.#kernelDrops?.read();
+    if (now !== undefined) this.#stats.kernelDropped = this.#dropsBefore + now;
     return this.#stats;
   }
 
@@ -419,6 +461,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
         this.#udp = socket;
         const addr = socket.address();
         this.#port = addr.port;
+        this.#kernelDrops = new KernelDrops(addr.port, addr.family === 'IPv6');
         this.#url = formatUrl('udp', c.multicast?.group ?? displayHost(c.host), addr.port);
         break;
       }
@@ -491,9 +534,13 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     this.#udp = undefined;
     this.#tcp = undefined;
     this.#unix = undefined;
+    const drops = this.#kernelDrops?.read();
+    if (drops !== undefined) this.#stats.kernelDropped = this.#dropsBefore += drops;
+    this.#kernelDrops = undefined;
     try {
       this.#scheduler.clear();
       this.#stats.queued = 0;
+      this.#stats.queuedBytes = 0;
       // net.Server.close() waits for its connections, so they are closed while it waits
       const closing = Promise.all([
         udp ? closeUdp(udp) : undefined,
@@ -613,8 +660,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   }
 
   #schedule(message: Message, timetag: TimeTag, origin: Origin, now: TimeTag): void {
+    const bytes = messageBytes(message.path, message.typetags, message.args);
     const reason =
-      this.#scheduler.pending >= this.#maxQueued
+      this.#scheduler.pending >= this.#maxQueued || this.#stats.queuedBytes + bytes > this.#maxQueuedBytes
         ? 'full'
         : timetag.diff(now) > this.#maxScheduleAhead
           ? 'horizon'
@@ -633,8 +681,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       return;
     }
     // the reply path is fixed now: liblo 0.31 resolves it at dispatch, from whoever sent last
-    this.#scheduler.add(timetag, { message, origin, source: undefined });
+    this.#scheduler.add(timetag, { message, origin, source: undefined, bytes });
     this.#stats.queued = this.#scheduler.pending;
+    this.#stats.queuedBytes += bytes;
   }
 
   #dispatch(message: Message, timetag: TimeTag, origin: Origin, source: Address | undefined): void {
@@ -647,17 +696,10 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       for (const route of direct) delivery = this.#offer(route, message, timetag, origin, source, delivery);
     } else if (this.#literal.size > 0 && isPattern(path)) {
       // (a pattern can only match literal routes: a server with none skips the scan)
-      let pattern: Pattern | undefined;
-      try {
-        pattern = compilePattern(path);
-      } catch {
-        pattern = undefined; // an invalid pattern matches nothing
-      }
-      if (pattern !== undefined) {
-        for (const routes of this.#literal.values()) {
-          if (!pattern.matchesSegments((routes[0] as Route).segments)) continue;
-          for (const route of routes) delivery = this.#offer(route, message, timetag, origin, source, delivery);
-        }
+      const matched = this.#patternRoutes(path, origin);
+      if (matched === null) return; // too costly: rejected and reported, delivered nowhere
+      for (const routes of matched) {
+        for (const route of routes) delivery = this.#offer(route, message, timetag, origin, source, delivery);
       }
     }
     for (const route of this.#anyPath) delivery = this.#offer(route, message, timetag, origin, source, delivery);
@@ -669,6 +711,42 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
         this.emit('unmatched', new ServerDelivery(this.#replies, message, timetag, origin, source, nextSeq()));
       }
     }
+  }
+
+  /**
+   * The routes a pattern matches, or null when matching would cost more than one message may
+   * (then reported as malformed). All are found before any is delivered to, so a rejected message
+   * reaches no route at all.
+   */
+  #patternRoutes(path: string, origin: Origin): Route[][] | null {
+    let pattern: Pattern;
+    try {
+      if (path.length > MAX_PATTERN_LENGTH) {
+        this.#tooCostly(`an address pattern of ${path.length} characters (at most ${MAX_PATTERN_LENGTH})`, origin);
+        return null;
+      }
+      pattern = compilePattern(path);
+    } catch {
+      return []; // an invalid pattern matches nothing
+    }
+    const budget = { left: this.#maxPatternSteps };
+    const matched: Route[][] = [];
+    for (const routes of this.#literal.values()) {
+      if (pattern.matchesSegments((routes[0] as Route).segments, budget)) matched.push(routes);
+      else if (budget.left < 0) {
+        this.#tooCostly(`an address pattern that takes more than ${this.#maxPatternSteps} steps to match`, origin);
+        return null;
+      }
+    }
+    return matched;
+  }
+
+  #tooCostly(what: string, origin: Origin): void {
+    this.#malformed(
+      new OscDecodeError('ERR_OSC_PATTERN_TOO_COSTLY', 0, `${what}: rejected`),
+      origin,
+      new Uint8Array(0),
+    );
   }
 
   /** Delivers to `route` if the typetags fit (or coerce); returns the delivery record, made on first use. */
@@ -766,6 +844,7 @@ class ServerDelivery implements Delivery, Received {
   readonly #context: ReplyContext;
   readonly #origin: Origin;
   #source: Address | undefined;
+  #bytes = -1;
 
   constructor(
     context: ReplyContext,
@@ -789,6 +868,12 @@ class ServerDelivery implements Delivery, Received {
   get source(): Address {
     this.#source ??= sourceFor(this.#context, this.#origin);
     return this.#source;
+  }
+
+  /** Worked out once, on the first subscription that buffers it. */
+  get bytes(): number {
+    if (this.#bytes < 0) this.#bytes = messageBytes(this.path, this.typetags, this.args);
+    return this.#bytes;
   }
 }
 

@@ -9,6 +9,12 @@ export interface SubscribeOptions {
   /** Messages buffered for a slow consumer before `overflow` applies. Default 1024. */
   readonly highWaterMark?: number | undefined;
   /**
+   * Bytes buffered (an estimate of the memory the messages keep alive, see the README) before
+   * `overflow` applies, whichever of the two limits comes first. Default 8 MiB. A message is
+   * always taken into an empty buffer, so one subscription holds at most this plus one message.
+   */
+  readonly highWaterBytes?: number | undefined;
+  /**
    * `'drop-oldest'` (default) and `'drop-newest'` discard and count; `'error'` makes the iteration
    * throw {@link OscOverflowError} after what is buffered; `'pause'` stops reading the TCP
    * connection the messages come from until there is room, losing nothing (over UDP, where the
@@ -22,6 +28,18 @@ export interface SubscribeOptions {
 }
 
 export const DEFAULT_HIGH_WATER_MARK = 1024;
+/** 1024 messages of 8 KiB: typical traffic meets the count first, big messages the bytes. */
+export const DEFAULT_HIGH_WATER_BYTES = 8 * 1024 * 1024;
+
+/** @internal Where a pushed item came from; `bytes` is read only if the item is buffered. */
+export interface Arrival {
+  /** Arrival order, for `merge`. */
+  readonly seq: number;
+  /** The connection it came from, if it can be paused. */
+  readonly holdable: Holdable | undefined;
+  /** What the item keeps alive while buffered. */
+  readonly bytes: number;
+}
 
 /** A transport that can stop reading for a while: a TCP connection. */
 export interface Holdable {
@@ -35,7 +53,7 @@ type State = 'open' | 'draining' | 'done';
 export interface SubscriptionSink {
   readonly incoming: boolean;
   readonly done: boolean;
-  push(item: never, seq: number, source: Holdable | undefined): void;
+  push(item: never, from: Arrival): void;
   end(): void;
 }
 
@@ -49,6 +67,7 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
 {
   readonly route: R;
   readonly highWaterMark: number;
+  readonly highWaterBytes: number;
   readonly overflow: OverflowPolicy;
   /** Whether this subscription yields `Incoming` records. */
   readonly incoming: boolean;
@@ -56,7 +75,9 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
   readonly closed: Promise<void>;
   #items: T[] = [];
   #seqs: number[] = [];
+  #sizes: number[] = [];
   #head = 0;
+  #bytes = 0;
   #state: State = 'open';
   #failure: OscOverflowError | undefined;
   #dropped = 0;
@@ -84,6 +105,11 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
     const hwm = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
     if (!Number.isInteger(hwm) || hwm < 1) throw new RangeError(`highWaterMark must be a positive integer, got ${hwm}`);
     this.highWaterMark = hwm;
+    const hwb = options.highWaterBytes ?? DEFAULT_HIGH_WATER_BYTES;
+    if (!Number.isInteger(hwb) || hwb < 1) {
+      throw new RangeError(`highWaterBytes must be a positive integer, got ${hwb}`);
+    }
+    this.highWaterBytes = hwb;
     this.overflow = options.overflow ?? 'drop-oldest';
     if (!['drop-oldest', 'drop-newest', 'error', 'pause'].includes(this.overflow)) {
       throw new RangeError(
@@ -109,6 +135,11 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
     return this.#items.length - this.#head;
   }
 
+  /** Bytes buffered: the estimate `highWaterBytes` limits. */
+  get pendingBytes(): number {
+    return this.#bytes;
+  }
+
   /** Messages discarded by the overflow policy. */
   get dropped(): number {
     return this.#dropped;
@@ -128,14 +159,18 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
     return this.#state === 'done';
   }
 
-  /** @internal Delivers one item. `source` is the connection it came from, if it can be paused. */
-  push(item: T, seq: number, source: Holdable | undefined): void {
+  /** @internal Delivers one item. */
+  push(item: T, from: Arrival): void {
     if (this.#state !== 'open') return;
-    if (this.pending >= this.highWaterMark) {
+    if (this.pending > 0 && this.#full(from.bytes)) {
+      const source = from.holdable;
+      const bytes = from.bytes;
       switch (this.overflow) {
         case 'drop-oldest':
-          this.#shift();
-          this.#drop();
+          do {
+            this.#shift();
+            this.#drop();
+          } while (this.#full(bytes));
           break;
         case 'pause':
           if (source !== undefined) {
@@ -165,9 +200,18 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
       waiter({ value: item, done: false });
       return;
     }
+    const bytes = from.bytes;
     this.#items.push(item);
-    this.#seqs.push(seq);
+    this.#seqs.push(from.seq);
+    this.#sizes.push(bytes);
+    this.#bytes += bytes;
     this.notify?.();
+  }
+
+  /** Whether taking an item of `bytes` would cross a limit (never so for an empty buffer). */
+  #full(bytes: number): boolean {
+    const pending = this.pending;
+    return pending > 0 && (pending >= this.highWaterMark || this.#bytes + bytes > this.highWaterBytes);
   }
 
   #drop(): void {
@@ -178,17 +222,23 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
   #shift(): T {
     const item = this.#items[this.#head] as T;
     (this.#items as unknown[])[this.#head] = undefined;
+    this.#bytes -= this.#sizes[this.#head] as number;
     this.#head++;
     if (this.#head === this.#items.length) {
       this.#items = [];
       this.#seqs = [];
+      this.#sizes = [];
       this.#head = 0;
+      this.#bytes = 0;
     } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#seqs = this.#seqs.slice(this.#head);
+      this.#sizes = this.#sizes.slice(this.#head);
       this.#head = 0;
     }
-    if (this.#held.size > 0 && this.pending <= this.highWaterMark >> 1) this.#releaseAll();
+    if (this.#held.size > 0 && this.pending <= this.highWaterMark >> 1 && this.#bytes <= this.highWaterBytes / 2) {
+      this.#releaseAll();
+    }
     return item;
   }
 
@@ -228,7 +278,9 @@ export class Subscription<T = readonly OscArg[], R extends Route = Route>
   return(): Promise<IteratorResult<T>> {
     this.#items = [];
     this.#seqs = [];
+    this.#sizes = [];
     this.#head = 0;
+    this.#bytes = 0;
     this.#failure = undefined;
     this.#finish();
     return Promise.resolve({ value: undefined, done: true });
