@@ -53,7 +53,7 @@ export {
 export { OscOverflowError, RouteError } from './server/errors.js';
 export { type Merged, merge } from './server/merge.js';
 export { ANY_PATH, type AnyPath, type Incoming, type Received, Route } from './server/route.js';
-export { Server, type ServerEvents, type ServerOptions, type ServerStats } from './server/server.js';
+export { Server, type ServerEvents, type ServerOptions, type ServerStats, type Started } from './server/server.js';
 export {
   DEFAULT_HIGH_WATER_MARK,
   type OverflowPolicy,

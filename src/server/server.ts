@@ -16,6 +16,7 @@ import { KernelDrops } from '../transport/drops.js';
 import { OscConfigError, SendError, StartError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
 import { SERVER_LINK, type ServerLink, type Sink } from '../transport/link.js';
+import { checkOptionNames } from '../transport/options.js';
 import { StreamLink } from '../transport/stream.js';
 import { bindUdp, closeUdp, sendUdp } from '../transport/udp.js';
 import { bindUnix, type UnixServer } from '../transport/unix.js';
@@ -151,6 +152,29 @@ interface Config {
   readonly multicast: MultiCast | undefined;
 }
 
+/** Every option a Server takes, checked at construction (plain JavaScript gets no other check). */
+const SERVER_OPTIONS = [
+  'url',
+  'port',
+  'proto',
+  'host',
+  'multicast',
+  'queue',
+  'coerce',
+  'maxPacketSize',
+  'maxDepth',
+  'extendedTypes',
+  'recvBufferSize',
+  'maxConnections',
+  'maxQueued',
+  'maxQueuedBytes',
+  'maxScheduleAhead',
+  'maxPatternSteps',
+  'socketMode',
+] as const satisfies readonly (keyof ServerOptions)[];
+// (a compile error here names an option missing from the list above)
+const _everyOption: readonly (typeof SERVER_OPTIONS)[number][] = [] as (keyof ServerOptions)[];
+
 const CONFLICTS: [string, string][] = [
   ['url', 'port'],
   ['url', 'proto'],
@@ -224,6 +248,17 @@ function configure(options: ServerOptions): Config {
 }
 
 /**
+ * A server as `start()` resolves it: where it listens is known, so `url` and `port` are plain
+ * values — `const server = await new Server({ proto: 'tcp' }).start(); server.port` is a number.
+ * (The type describes the server until `stop()`, after which they are undefined again.)
+ */
+export type Started<S extends Server = Server> = S & {
+  readonly running: true;
+  readonly url: string;
+  readonly port: number;
+};
+
+/**
  * An OSC server: listens on UDP (IPv4 or IPv6), TCP (length-prefixed or SLIP framing, detected per
  * connection), a Unix datagram socket, or a multicast group, and dispatches what arrives to its
  * routes' subscriptions — bundled messages at their timetag. Network input never throws: malformed
@@ -280,8 +315,17 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   #accepting = false;
   readonly #replies: ReplyContext = { udp: () => this.#udp, unix: () => this.#unix };
 
-  constructor(options: ServerOptions = {}) {
+  /** `new Server('osc.tcp://:9000')` is `new Server({ url: 'osc.tcp://:9000' })`. */
+  constructor(options: ServerOptions | string = {}) {
     super();
+    if (typeof options === 'string') options = { url: options };
+    if (typeof options !== 'object' || options === null) {
+      throw new OscConfigError(
+        'ERR_OSC_INVALID_OPTIONS',
+        'new Server(url) or new Server({ url }, { port, proto }, ...)',
+      );
+    }
+    checkOptionNames('Server', options, SERVER_OPTIONS);
     this.#options = options;
     this.#config = configure(options);
     this.multicast = this.#config.multicast;
@@ -314,7 +358,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     return this.#config.proto;
   }
 
-  /** The port listened on, once started (the real one when 0 was asked for). */
+  /** The port listened on, once started (the real one when 0 was asked for; 0 for a Unix server, as in liblo). */
   get port(): number | undefined {
     return this.#port;
   }
@@ -426,8 +470,8 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
    * Starts listening. Resolves once bound; rejects with {@link StartError}. Calling it while running
    * does nothing. Calls to `start()` and `stop()` take effect in order: the last one wins.
    */
-  start(): Promise<void> {
-    return this.#enqueue(() => (this.#running ? undefined : this.#start()));
+  start(): Promise<Started<this>> {
+    return this.#enqueue(() => (this.#running ? undefined : this.#start())).then(() => this as Started<this>);
   }
 
   /** Runs lifecycle operations one after another, whatever became of the one before. */
@@ -505,7 +549,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
         this.#unix = await bindUnix(c.path as string, this.#options.socketMode ?? 0o600, (packet, from) =>
           this.#packet(packet, { kind: 'unix', from }),
         );
-        this.#port = undefined;
+        this.#port = 0; // as liblo's lo_server_get_port for a Unix server
         this.#url = formatUrl('unix', undefined, undefined, c.path);
         break;
       }
