@@ -7,7 +7,7 @@ import type { Framing } from '../transport/framing.js';
 import { type HasServerLink, SERVER_LINK, type Sink } from '../transport/link.js';
 import { Sender } from '../transport/sender.js';
 import { StreamLink } from '../transport/stream.js';
-import { closeUdp, interfaceAddress, resolveHost, sendUdp } from '../transport/udp.js';
+import { closeUdp, interfaceAddress, isBroadcastAddress, resolveHost, sendUdp } from '../transport/udp.js';
 import { openUnixClient, type UnixClient } from '../transport/unix.js';
 import { formatUrl, isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
 
@@ -228,7 +228,7 @@ export class Address extends Sender implements AsyncDisposable {
           socket.setMulticastTTL(this.#options.ttl ?? 1);
           const local = interfaceAddress(this.#options.iface, this.#options.ip);
           if (local !== undefined) socket.setMulticastInterface(local);
-        } else if (address === '255.255.255.255') {
+        } else if (family === 4 && isBroadcastAddress(address)) {
           await bind();
           socket.setBroadcast(true);
         }
