@@ -347,7 +347,8 @@ export class StreamLink {
       process.nextTick(this.#uncork);
     }
     const sent = new Promise<number>((resolve, reject) => {
-      const end = (this.#queued += framed.length);
+      this.#queued += framed.length;
+      const end = this.#queued;
       this.socket.write(framed, (err) => {
         // Node completes a write cut off by destroy() without an error: unless the kernel had
         // taken it before, it was never sent
