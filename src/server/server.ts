@@ -617,7 +617,6 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   }
 
   #attach(socket: Socket, writeFraming: Framing | undefined, pool?: AcceptPool, limits?: StreamLimits): StreamLink {
-    const budget = pool?.limits.budget;
     const link = new StreamLink(socket, {
       maxFrame: this.#maxPacketSize,
       ...(writeFraming === undefined ? {} : { writeFraming }),
