@@ -61,6 +61,8 @@ export {
   Subscription,
 } from './server/subscription.js';
 export {
+  ConnectionError,
+  type ConnectionErrorCode,
   OscConfigError,
   SendError,
   type SendErrorCode,

@@ -1,7 +1,7 @@
 import type { Socket as DatagramSocket } from 'node:dgram';
 import type { Socket } from 'node:net';
 import type { Framing } from './framing.js';
-import type { StreamLink } from './stream.js';
+import type { StreamLimits, StreamLink } from './stream.js';
 
 /** Where a packet can be written: an open socket and a peer. Replies and addresses use these. */
 export interface Sink {
@@ -18,7 +18,7 @@ export interface ServerLink {
   /** The server's UDP socket, while it runs UDP; datagrams sent from it carry its port. */
   readonly datagramSocket: DatagramSocket | undefined;
   /** Takes an outgoing TCP connection: what the peer sends back on it is dispatched by the server. */
-  attachStream(socket: Socket, writeFraming: Framing): StreamLink;
+  attachStream(socket: Socket, writeFraming: Framing, limits?: StreamLimits): StreamLink;
 }
 
 export interface HasServerLink {

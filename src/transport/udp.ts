@@ -78,7 +78,7 @@ export function isBroadcastAddress(address: string): boolean {
       if (a.family !== 'IPv4' || a.internal) continue;
       const mask = ipv4(a.netmask);
       if (mask === 0xffffffff) continue; // a /32 has no broadcast address
-      if (((ipv4(a.address) | ~mask) >>> 0) === target) return true;
+      if ((ipv4(a.address) | ~mask) >>> 0 === target) return true;
     }
   }
   return false;
