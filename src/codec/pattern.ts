@@ -365,40 +365,47 @@ function matchSegment(seg: SegmentInfo, s: string, budget: MatchBudget | undefin
   // two rows that take turns (no allocation per token: patterns arrive from the network).
   let ok = scratch(0, n + 1);
   let prev = scratch(1, n + 1);
-  ok.fill(0, 0, n + 1);
+  ok.fill(0, 0, n);
   ok[n] = 1;
+  // every case writes each cell of its row, 0..n, so that rows need no clearing between tokens
   for (let k = tokens.length - 1; k >= 0; k--) {
     const t = tokens[k] as Token;
     const swap = prev;
     prev = ok;
     ok = swap;
-    ok.fill(0, 0, n + 1);
     switch (t.kind) {
-      case 'literal':
-        for (let i = 0; i + t.text.length <= n; i++) {
-          if (prev[i + t.text.length] && s.startsWith(t.text, i)) ok[i] = 1;
-        }
+      case 'literal': {
+        const len = t.text.length;
+        for (let i = 0; i <= n; i++) ok[i] = i + len <= n && prev[i + len] === 1 && s.startsWith(t.text, i) ? 1 : 0;
         break;
+      }
       case 'one':
         for (let i = 0; i < n; i++) ok[i] = prev[i + 1] as number;
+        ok[n] = 0;
         break;
       case 'set':
-        for (let i = 0; i < n; i++) if (prev[i + 1] && inSet(t, s.charCodeAt(i))) ok[i] = 1;
+        for (let i = 0; i < n; i++) ok[i] = prev[i + 1] === 1 && inSet(t, s.charCodeAt(i)) ? 1 : 0;
+        ok[n] = 0;
         break;
       case 'star':
         ok[n] = prev[n] as number;
         for (let i = n - 1; i >= 0; i--) ok[i] = (prev[i] as number) | (ok[i + 1] as number);
         break;
-      case 'alternatives':
+      case 'alternatives': {
+        const options = t.options;
         for (let i = 0; i <= n; i++) {
-          for (const o of t.options) {
-            if (i + o.length <= n && prev[i + o.length] && s.startsWith(o, i)) {
-              ok[i] = 1;
+          let hit = 0;
+          for (let j = 0; j < options.length; j++) {
+            const o = options[j] as string;
+            if (i + o.length <= n && prev[i + o.length] === 1 && s.startsWith(o, i)) {
+              hit = 1;
               break;
             }
           }
+          ok[i] = hit;
         }
         break;
+      }
     }
   }
   return ok[0] === 1;
@@ -417,11 +424,13 @@ function scratch(which: 0 | 1, size: number): Uint8Array {
 }
 
 /**
- * The longest pattern a server compiles from the network. Compiling costs about a microsecond and
- * up to ~120 bytes per character (a `[a]` set is an object of its own), so this keeps one packet's
- * compilation under ~10 ms and ~1 MiB; real patterns are a few dozen characters.
+ * The longest pattern a server compiles from the network. Compiling costs up to ~120 bytes per
+ * character (a `[a]` set is an object of its own) and, the first time, before V8 has compiled the
+ * parser, several microseconds per character: this keeps one packet's compilation to a few
+ * milliseconds and ~0.5 MiB. Real patterns are a few dozen characters; a long list of
+ * alternatives a few hundred.
  */
-export const MAX_PATTERN_LENGTH = 8192;
+export const MAX_PATTERN_LENGTH = 4096;
 
 // Compiled patterns, most recently used last. Patterns come from the network, so the cache is
 // bounded in the characters it holds (compiled, ~120 bytes each at worst: ~8 MiB) as well as in

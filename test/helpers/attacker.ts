@@ -1,6 +1,6 @@
 // A hostile peer in a process of its own, so that what the server's process spends is the
 // server's alone: `node --import tsx test/helpers/attacker.ts '<json Attack>'` prints "ready",
-// sends the packets on SIGUSR1, then prints "sent" and stays until it is stopped. Packets are built from a recipe, since they can be megabytes each.
+// sends the packets on SIGUSR2, then prints "sent" and stays until it is stopped. Packets are built from a recipe, since they can be megabytes each.
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 
@@ -82,13 +82,14 @@ async function main(attack: Attack): Promise<void> {
 
 if (process.argv[1]?.endsWith('attacker.ts')) {
   // started, and waiting for the word: the test starts measuring only after this process has
-  // loaded, so that its start-up does not count against the server (they share two cores)
-  process.stdout.write('ready\n');
-  process.once('SIGUSR1', () => {
+  // loaded, so that its start-up does not count against the server (they share two cores). The
+  // handler goes first: a SIGUSR2 that came before it would end the process.
+  process.once('SIGUSR2', () => {
     main(JSON.parse(process.argv[2] as string) as Attack).catch((err: unknown) => {
       process.stderr.write(`attacker: ${String(err)}\n`);
       process.exit(1);
     });
   });
-  setInterval(() => {}, 1 << 30); // (alive until SIGUSR1 or SIGTERM)
+  process.stdout.write('ready\n');
+  setInterval(() => {}, 1 << 30); // (alive until SIGUSR2 or SIGTERM)
 }

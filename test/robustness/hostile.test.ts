@@ -33,8 +33,9 @@ async function attacker(proto: 'udp' | 'tcp', port: number, ...recipes: Recipe[]
   const child = new Running([process.execPath, '--import', 'tsx', 'test/helpers/attacker.ts', JSON.stringify(spec)]);
   await child.until(() => child.stdout.includes('ready'), 'the attacker to load', 30_000);
   return {
-    fire: () => child.child.kill('SIGUSR1'),
+    fire: () => child.child.kill('SIGUSR2'),
     stop: () => child.stop(),
+    stderr: () => child.stderr,
   };
 }
 
@@ -65,6 +66,15 @@ function counting(server: Server, name: 'malformed' | 'unmatched', n: number, ms
   return { seen, done };
 }
 
+/** Waits for `what`, failing with the servers' stats and the attackers' errors, to say why not. */
+async function until<T>(what: Promise<T>, servers: Server[], peers: { stderr: () => string }[] = []): Promise<T> {
+  return what.catch((err: Error) => {
+    const stats = servers.map((s) => JSON.stringify(s.stats)).join('; ');
+    const errors = peers.map((p) => p.stderr()).join('');
+    throw new Error(`${err.message}; stats ${stats}${errors === '' ? '' : `; attacker: ${errors}`}`);
+  });
+}
+
 /** Resolves once `condition` holds, looking again after each timer turn (stats have no event). */
 async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
@@ -75,8 +85,8 @@ function stalled(delay: IntervalHistogram): number {
 }
 
 // Before: the compiled-pattern cache held 256 patterns whatever their size (~120 bytes of heap per
-// character): 300 unique 8 KB patterns kept ~250 MB.
-test('the compiled-pattern cache is bounded in bytes: 300 unique 8 KB patterns', async () => {
+// character): 300 unique 4 KB patterns kept ~120 MB.
+test('the compiled-pattern cache is bounded in bytes: 300 unique 4 KB patterns', async (t) => {
   const server = new Server({ proto: 'tcp', host: LOCAL, port: 0 });
   await server.start();
   server.route('/k', 'i'); // a literal route, so that patterns are matched at all
@@ -86,13 +96,14 @@ test('the compiled-pattern cache is bounded in bytes: 300 unique 8 KB patterns',
   const peer = await attack('tcp', server.port as number, {
     prefix: '/k',
     unit: '[a]',
-    repeat: 2700,
+    repeat: 1300,
     unique: true,
     count: n,
   });
   try {
-    await done;
+    await until(done, [server], [peer]);
     const grown = (heap() - before) / MiB;
+    t.diagnostic(`heap growth ${grown.toFixed(1)} MiB`);
     assert.ok(grown < 32, `the heap grew by ${grown.toFixed(1)} MiB holding compiled patterns`);
   } finally {
     await peer.stop();
@@ -101,7 +112,8 @@ test('the compiled-pattern cache is bounded in bytes: 300 unique 8 KB patterns',
 });
 
 // Before: 50 of these crashed the process (V8 out of memory), each taking ~360 ms to compile.
-test('a pattern longer than the server compiles is rejected and reported, never compiled', async () => {
+// Now none is compiled: each is reported, and the heap does not grow.
+test('a pattern longer than the server compiles is rejected and reported, never compiled', async (t) => {
   const server = new Server({ proto: 'tcp', host: LOCAL, port: 0 });
   await server.start();
   const k = server.route('/k', 'i');
@@ -119,12 +131,14 @@ test('a pattern longer than the server compiles is rejected and reported, never 
   delay.enable();
   peer.fire();
   try {
-    await done;
+    await until(done, [server], [peer]);
     delay.disable();
     const grown = (heap() - before) / MiB;
     for (const e of seen) assert.equal((e as OscDecodeError).code, 'ERR_OSC_PATTERN_TOO_COSTLY');
+    // (the event loop's delays over this 50 MiB burst include the collections it causes; what one
+    // such packet costs is measured on its own in the next test)
+    t.diagnostic(`heap growth ${grown.toFixed(1)} MiB, longest event-loop delay ${stalled(delay).toFixed(1)} ms`);
     assert.ok(grown < 32, `the heap grew by ${grown.toFixed(1)} MiB`);
-    assert.ok(stalled(delay) < MAX_STALL_MS, `the event loop stalled for ${stalled(delay).toFixed(1)} ms`);
     // and the server still serves
     const got = take(k.sub(), 1);
     const address = new Address({ url: server.url as string });
@@ -139,7 +153,7 @@ test('a pattern longer than the server compiles is rejected and reported, never 
 
 // Before: with 1,000 routes, each of these blocked the event loop for 1.5 to 3 s (the 1 MiB TCP
 // frame of '//' for over 30 s).
-test('one costly pattern blocks the event loop for tens of milliseconds at most, with 1,000 routes', async () => {
+test('one costly pattern blocks the event loop for tens of milliseconds at most, with 1,000 routes', async (t) => {
   const udp = new Server({ host: LOCAL, recvBufferSize: 4 * MiB });
   const tcp = new Server({ proto: 'tcp', host: LOCAL, port: 0 });
   await Promise.all([udp.start(), tcp.start()]);
@@ -157,29 +171,36 @@ test('one costly pattern blocks the event loop for tens of milliseconds at most,
     tags: 'i',
     argBytes: 4,
   });
-  const attacks: Recipe[] = [
-    { ...fill('*?'), count: 1 },
-    { ...fill('/'), count: 1 },
-    { ...fill('{a,b}'), count: 1 },
+  const attacks: [string, Server, Recipe][] = [
+    ['*? 64 KB', udp, { ...fill('*?'), count: 1 }],
+    ['// 64 KB', udp, { ...fill('/'), count: 1 }],
+    ['{a,b} 64 KB', udp, { ...fill('{a,b}'), count: 1 }],
     // under the length limit, but costly against every route: stopped by the matching budget
-    { prefix: '/r/', unit: '{,1}', repeat: 2000, tags: 'i', argBytes: 4, count: 1 },
+    ['{,1} 4 KB', udp, { prefix: '/r/', unit: '{,1}', repeat: 1000, tags: 'i', argBytes: 4, count: 1 }],
+    ['// 1 MiB', tcp, { prefix: '/', unit: '/', repeat: MiB - 16, count: 1 }],
   ];
-  const udpReports = counting(udp, 'malformed', attacks.length, 30_000);
-  const tcpReports = counting(tcp, 'malformed', 1, 30_000);
-  const attackers = await Promise.all([
-    attacker('udp', udp.port as number, ...attacks),
-    attacker('tcp', tcp.port as number, { prefix: '/', unit: '/', repeat: MiB - 16, count: 1 }),
-  ]);
-  const delay = monitorEventLoopDelay({ resolution: 5 });
-  delay.enable();
-  for (const a of attackers) a.fire();
+  const stalls: string[] = [];
   try {
-    await Promise.all([udpReports.done, tcpReports.done]);
-    delay.disable();
-    for (const e of [...udpReports.seen, ...tcpReports.seen]) {
-      assert.equal((e as OscDecodeError).code, 'ERR_OSC_PATTERN_TOO_COSTLY');
+    // one packet at a time, so that each delay measured is one packet's
+    for (const [name, server, recipe] of attacks) {
+      const peer = await attacker(server === udp ? 'udp' : 'tcp', server.port as number, recipe);
+      try {
+        const report = counting(server, 'malformed', 1, 30_000);
+        const delay = monitorEventLoopDelay({ resolution: 5 });
+        delay.enable();
+        peer.fire();
+        await until(report.done, [server], [peer]);
+        // the histogram samples on a 5 ms timer: let it take the sample that shows this packet's stall
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        delay.disable();
+        assert.equal((report.seen[0] as OscDecodeError).code, 'ERR_OSC_PATTERN_TOO_COSTLY', name);
+        stalls.push(`${name}: ${stalled(delay).toFixed(1)} ms`);
+        assert.ok(stalled(delay) < MAX_STALL_MS, `${name} stalled the event loop for ${stalled(delay).toFixed(1)} ms`);
+      } finally {
+        await peer.stop();
+      }
     }
-    assert.ok(stalled(delay) < MAX_STALL_MS, `the event loop stalled for ${stalled(delay).toFixed(1)} ms`);
+    t.diagnostic(`longest event-loop delays: ${stalls.join(', ')}`);
     // patterns that are not attacks still reach every route they match
     const got = Promise.all([take(a, 1), take(b, 1)]);
     const sender = new Address({ url: udp.url as string });
@@ -187,13 +208,12 @@ test('one costly pattern blocks the event loop for tens of milliseconds at most,
     assert.deepEqual(await got, [[[5]], [[5]]]);
     await sender.close();
   } finally {
-    await Promise.all(attackers.map((x) => x.stop()));
     await Promise.all([udp.stop(), tcp.stop()]);
   }
 });
 
 // Before: maxQueued counted messages; 120 such bundles an hour ahead kept ~300 MB.
-test('the schedule is bounded in bytes: bundles of 256 K typetags timed an hour ahead', async () => {
+test('the schedule is bounded in bytes: bundles of 256 K typetags timed an hour ahead', async (t) => {
   const server = new Server({ proto: 'tcp', host: LOCAL, port: 0 });
   await server.start();
   server.route('/t');
@@ -208,15 +228,20 @@ test('the schedule is bounded in bytes: bundles of 256 K typetags timed an hour 
     count: n,
   });
   try {
-    await within(
-      60_000,
-      'every bundle to be taken in',
-      waitFor(() => server.stats.queued + server.stats.queueDropped === n),
+    await until(
+      within(
+        60_000,
+        'every bundle to be taken in',
+        waitFor(() => server.stats.queued + server.stats.queueDropped === n),
+      ),
+      [server],
+      [peer],
     );
     const grown = (heap() - before) / MiB;
     const { queuedBytes, queueDropped } = server.stats;
     assert.ok(queuedBytes <= 32 * MiB, `${queuedBytes} bytes queued`);
     assert.ok(queueDropped > 0);
+    t.diagnostic(`heap growth ${grown.toFixed(1)} MiB, ${queueDropped} dropped, ${queuedBytes} bytes queued`);
     assert.ok(grown < 64, `the heap grew by ${grown.toFixed(1)} MiB holding the schedule`);
   } finally {
     await peer.stop();
@@ -226,7 +251,7 @@ test('the schedule is bounded in bytes: bundles of 256 K typetags timed an hour 
 });
 
 // Before: highWaterMark counted messages; these 100 kept ~110 MB for a consumer not yet started.
-test('a subscription is bounded in bytes: 100 messages of 128 K typetags before the consumer starts', async () => {
+test('a subscription is bounded in bytes: 100 messages of 128 K typetags before the consumer starts', async (t) => {
   const server = new Server({ proto: 'tcp', host: LOCAL, port: 0 });
   await server.start();
   const sub = server.route('/t').sub();
@@ -240,16 +265,21 @@ test('a subscription is bounded in bytes: 100 messages of 128 K typetags before 
     count: n,
   });
   try {
-    await within(
-      60_000,
-      'every message to be taken in',
-      waitFor(() => server.stats.messages === n),
+    await until(
+      within(
+        60_000,
+        'every message to be taken in',
+        waitFor(() => server.stats.messages === n),
+      ),
+      [server],
+      [peer],
     );
     const grown = (heap() - before) / MiB;
     assert.ok(sub.pendingBytes <= sub.highWaterBytes, `${sub.pendingBytes} bytes buffered`);
     assert.equal(sub.pending + sub.dropped, n);
     assert.ok(sub.dropped > 0);
     assert.equal(server.stats.overflowed, sub.dropped);
+    t.diagnostic(`heap growth ${grown.toFixed(1)} MiB, ${sub.pending} buffered, ${sub.dropped} dropped`);
     assert.ok(grown < 32, `the heap grew by ${grown.toFixed(1)} MiB holding the subscription`);
     // what is buffered is the newest, whole
     const [first] = await take(sub, 1);
@@ -281,6 +311,7 @@ test('UDP: what the kernel drops is counted in stats, so sent = received + kerne
     );
     const { packets, kernelDropped } = server.stats;
     assert.ok((kernelDropped ?? 0) > 0, `the kernel dropped nothing (${packets} received): the test shows nothing`);
+    t.diagnostic(`${packets} received, ${kernelDropped} dropped by the kernel, of ${n}`);
     assert.equal(packets + (kernelDropped ?? 0), n);
   } finally {
     await address.close();
