@@ -44,6 +44,8 @@ export class StreamLink {
     this.socket.uncork();
   };
   #error: Error | undefined;
+  /** Whether a frame has been written: the first SLIP frame of a connection opens with END. */
+  #wrote = false;
 
   constructor(socket: Socket, options: { maxFrame: number; writeFraming?: Framing; handlers: StreamHandlers }) {
     this.socket = socket;
@@ -127,7 +129,8 @@ export class StreamLink {
       return Promise.reject(new SendError('ERR_OSC_CLOSED', `the connection to ${this.#peer()} is closed`));
     }
     const slip = this.framing === 'slip';
-    const framed = slip ? slipEncode(packet) : lengthPrefix(packet);
+    const framed = slip ? slipEncode(packet, !this.#wrote) : lengthPrefix(packet);
+    this.#wrote = true;
     const count = slip ? framed.length : packet.length;
     // the packets of one tick leave in one writev, not a syscall each (a burst of sends)
     if (!this.#corked) {

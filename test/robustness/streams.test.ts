@@ -116,8 +116,10 @@ describe('mixed valid and malformed packets', () => {
           }
         } else {
           const raw = await RawTcp.open(server.port as number);
-          const frame = kind === 'tcp-slip' ? slipEncode : lengthPrefix;
-          await raw.write(Buffer.concat(packets.map((p) => frame(p))));
+          // framed as aiolo's sender frames: for SLIP, the connection's first frame opens with END
+          // (unless it is a bundle), so a stream that starts with a garbage frame is still SLIP
+          const frame = (p: Uint8Array, i: number) => (kind === 'tcp-slip' ? slipEncode(p, i === 0) : lengthPrefix(p));
+          await raw.write(Buffer.concat(packets.map(frame)));
           raw.close();
         }
         const got = await take(sub, valid.length, 15_000);
@@ -169,6 +171,39 @@ describe('mixed valid and malformed packets', () => {
       await server.stop();
     }
   });
+});
+
+describe('SLIP streams that start with a garbage frame', () => {
+  // a SLIP stream whose first byte is neither END, '/' nor '#' cannot be told from a length prefix;
+  // one that opens with END (aiolo's sender, osc.js, CNMAT's SLIPEncoded*) always can
+  for (const [name, garbage] of [
+    ['random bytes', Uint8Array.of(0x41, 0x00, 0xff, 0xc0, 0x10)],
+    ['a path without a slash', encode(Message.typed('noslash', 'i', 0)).subarray(0, 10)],
+    ['a lone ESC', Uint8Array.of(0xdb)],
+  ] as const) {
+    test(`${name}, after an opening END: one malformed packet, then every frame`, async () => {
+      const server = new Server({ proto: 'tcp', host: LOCAL, port: 0 });
+      await server.start();
+      try {
+        const sub = server.route('/ok', 'i').sub();
+        const errors: OscDecodeError[] = [];
+        server.on('malformed', (e) => errors.push(e));
+        const raw = await RawTcp.open(server.port as number);
+        await raw.write(
+          Buffer.concat([
+            slipEncode(garbage, true),
+            slipEncode(encode(Message.typed('/ok', 'i', 1))),
+            slipEncode(encode(Message.typed('/ok', 'i', 2))),
+          ]),
+        );
+        assert.deepEqual(await take(sub, 2), [[1], [2]]);
+        assert.equal(errors.length, 1);
+        raw.close();
+      } finally {
+        await server.stop();
+      }
+    });
+  }
 });
 
 describe('TCP faults', () => {
