@@ -1,4 +1,5 @@
 // The `aiolo` command's subcommands, callable in-process (the tests do) or from bin (main.ts).
+import { readFileSync } from 'node:fs';
 import { DUMP_USAGE, dump } from './dump.js';
 import type { Io } from './io.js';
 import { SEND_USAGE, send } from './send.js';
@@ -6,9 +7,16 @@ import { SEND_USAGE, send } from './send.js';
 export const USAGE = `Usage: aiolo dump ...   receive OSC and print it, as liblo's oscdump
        aiolo send ...   send an OSC message, as liblo's oscsend
        aiolo <command> --help
+       aiolo --version
 
 ${DUMP_USAGE}
 ${SEND_USAGE}`;
+
+/** The package's version, from its package.json (two levels up from both src/cli and dist/cli). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
 /** Runs `aiolo ARGV`; resolves with the exit code. */
 export async function main(argv: readonly string[], io: Io, signal?: AbortSignal): Promise<number> {
@@ -22,8 +30,15 @@ export async function main(argv: readonly string[], io: Io, signal?: AbortSignal
     case '--help':
       io.stdout.write(USAGE);
       return 0;
-    default:
+    case '-V':
+    case '--version':
+      io.stdout.write(`${version()}\n`);
+      return 0;
+    case undefined:
       io.stderr.write(USAGE);
+      return 1;
+    default:
+      io.stderr.write(`aiolo: unknown ${command.startsWith('-') ? 'option' : 'command'} '${command}'\n\n${USAGE}`);
       return 1;
   }
 }

@@ -40,7 +40,10 @@ export interface FrameDecoder {
  * Which framing a peer speaks, from the first byte of its stream. A SLIP stream starts with END or
  * with a packet ('/' for a message, '#' for a bundle); a length prefix starting with any of those
  * bytes would announce a frame of at least 587 MB. Unlike liblo 0.31's four-byte guess, this also
- * recognises SLIP streams that begin with END then a bundle.
+ * recognises SLIP streams that begin with END then a bundle. A SLIP stream that begins with anything
+ * else (a garbage frame, a path without '/') cannot be told from a length prefix by its first bytes:
+ * it is taken for one. SLIP senders that open with END (osc.js, CNMAT's SLIPEncoded*, aiolo's own
+ * first frame: `slipEncode`) are always recognised.
  */
 export function detectFraming(firstByte: number): Framing {
   return firstByte === END || firstByte === 0x2f || firstByte === 0x23 ? 'slip' : 'length';
@@ -264,15 +267,27 @@ export class SlipDecoder implements FrameDecoder {
   }
 }
 
-/** SLIP-encodes one packet the way liblo 0.31 does: escapes, then a single END after it. */
-export function slipEncode(packet: Uint8Array): Uint8Array {
-  let n = packet.length + 1;
+/**
+ * SLIP-encodes one packet the way liblo 0.31 does: escapes, then a single END after it.
+ *
+ * With `opening` (the first frame written on a connection) an END also goes before it, as RFC 1055
+ * advises and as double-END senders do, so that a receiver which detects SLIP from the first byte
+ * (aiolo) or resynchronises on END recognises the stream whatever the packet starts with — except
+ * before a bundle: liblo 0.31's detector takes `C0 '#bun'` for a length prefix and never delivers the
+ * stream, while it recognises `'#bun'` at the start, and `C0 '/'` wherever it recognises `'/'`
+ * (its test: `C0 '/' p p`, `'/' p p p` or `"#bun"`, p printable or NUL).
+ * After the first frame no END is needed: the previous frame's END has delimited it.
+ */
+export function slipEncode(packet: Uint8Array, opening = false): Uint8Array {
+  const lead = opening && !startsWithBun(packet) ? 1 : 0;
+  let n = lead + packet.length + 1;
   for (let i = 0; i < packet.length; i++) {
     const b = packet[i];
     if (b === END || b === ESC) n++;
   }
   const out = SENDING.alloc(n);
   let o = 0;
+  if (lead) out[o++] = END;
   for (let i = 0; i < packet.length; i++) {
     const b = packet[i] as number;
     if (b === END) {
@@ -287,6 +302,11 @@ export function slipEncode(packet: Uint8Array): Uint8Array {
   }
   out[o] = END;
   return out;
+}
+
+/** Whether a packet begins with "#bun", the bytes liblo 0.31 recognises a SLIP bundle by. */
+function startsWithBun(packet: Uint8Array): boolean {
+  return packet[0] === 0x23 && packet[1] === 0x62 && packet[2] === 0x75 && packet[3] === 0x6e;
 }
 
 /** The OSC 1.0 stream frame: int32 big-endian length, then the packet. */

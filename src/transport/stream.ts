@@ -150,6 +150,8 @@ export class StreamLink {
   /** Bytes ever given to socket.write; and, once destroyed, how many of them the kernel had taken. */
   #queued = 0;
   #handed = -1;
+  /** Whether a frame has been written: the first SLIP frame of a connection opens with END. */
+  #wrote = false;
 
   constructor(
     socket: Socket,
@@ -328,7 +330,8 @@ export class StreamLink {
       return Promise.reject(new SendError('ERR_OSC_CLOSED', `the connection to ${this.#peer()} is closed`));
     }
     const slip = this.framing === 'slip';
-    const framed = slip ? slipEncode(packet) : lengthPrefix(packet);
+    const framed = slip ? slipEncode(packet, !this.#wrote) : lengthPrefix(packet);
+    this.#wrote = true;
     const count = slip ? framed.length : packet.length;
     // One packet always goes into an empty buffer, so a packet larger than the limit is not
     // refused forever; more than the limit waiting means the peer is not keeping up.

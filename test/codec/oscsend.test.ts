@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { Char, decode, encode, INFINITUM, Message, Midi, type OscArg, OscSymbol } from '../../src/index.js';
 import { hex } from '../helpers/hex.js';
 import { needPeer, OSCSEND } from '../helpers/peers.js';
-import { Random } from '../helpers/random.js';
+import { type Random, seeded } from '../helpers/random.js';
 
 const run = promisify(execFile);
 const COUNT = 400;
@@ -20,6 +20,46 @@ const OSCSEND_TAGS = 'ihfdsScmTFNI';
 interface Case {
   readonly argv: string[];
   readonly message: Message;
+  /** What oscsend prints on stderr when it refuses this case (see `refusal`); undefined if it accepts it. */
+  readonly refused: string | undefined;
+}
+
+const INT64_LIMITS = ['9223372036854775807', '-9223372036854775808'];
+
+/**
+ * Whether glibc's strtof (`f`) or strtod (`d`) sets errno to ERANGE for `text`: on overflow to
+ * infinity, and on underflow — a nonzero value in the subnormal range (or flushed to zero) that
+ * is not exact. The generator's spellings are decimal, and none of them is an exact subnormal, so
+ * "tiny and nonzero" is "tiny and inexact" here.
+ */
+function setsErange(tag: 'f' | 'd', text: string): boolean {
+  if (/^[-+]?(inf|infinity|nan)$/i.test(text)) return false; // spelled out: exact
+  const x = cNumber(text);
+  // a mantissa with a nonzero digit that came out as zero underflowed all the way
+  if (x === 0) return /^[-+]?(0x[0.]*[1-9a-f]|[0.]*[1-9])/i.test(text);
+  const v = tag === 'f' ? Math.fround(x) : x;
+  if (!Number.isFinite(v)) return true; // overflow
+  return Math.abs(x) < (tag === 'f' ? 2 ** -126 : 2 ** -1022);
+}
+
+/**
+ * liblo 0.31's oscsend never resets errno, and checks an int64 with
+ * `(v == LONG_MAX || v == LONG_MIN) && errno == ERANGE`: once a float or double argument has set
+ * ERANGE (1e-46 as f underflows), a later h argument at exactly INT64_MAX or INT64_MIN is refused
+ * as out of range (`oscsend - /x fh 1e-46 9223372036854775807`). An i argument cannot reach
+ * LONG_MAX without being out of int32's range anyway. Returns oscsend's stderr for such a case.
+ */
+function refusal(tags: string, values: readonly (string | undefined)[]): string | undefined {
+  let erange = false;
+  for (let k = 0; k < tags.length; k++) {
+    const tag = tags[k] as string;
+    const text = values[k] as string;
+    if (tag === 'f' || tag === 'd') erange ||= setsErange(tag, text);
+    if (tag === 'h' && erange && INT64_LIMITS.includes(text)) {
+      return `Value out of range: '${text}'\nFailed to create OSC message.\n`;
+    }
+  }
+  return undefined;
 }
 
 /** strtof/strtod spellings JavaScript's Number() does not read. */
@@ -41,13 +81,16 @@ function generate(r: Random): Case {
   let tags = '';
   const argv: string[] = [];
   const args: OscArg[] = [];
+  const values: (string | undefined)[] = []; // the argument text for each tag (none for T F N I)
   for (let k = 0; k < n; k++) {
     const tag = r.pick([...OSCSEND_TAGS]);
     tags += tag;
+    values[k] = undefined;
     switch (tag) {
       case 'i': {
         const v = r.bool(0.1) ? r.pick([-2147483648, 2147483647, 0, -1]) : r.int(-2147483648, 2147483647);
         argv.push(String(v));
+        values[k] = String(v);
         args.push(v);
         break;
       }
@@ -56,6 +99,7 @@ function generate(r: Random): Case {
           ? r.pick([-(2n ** 63n), 2n ** 63n - 1n, 0n, -1n])
           : BigInt.asIntN(64, (BigInt(r.uint32()) << 32n) | BigInt(r.uint32()));
         argv.push(String(v));
+        values[k] = String(v);
         args.push(v);
         break;
       }
@@ -67,6 +111,7 @@ function generate(r: Random): Case {
             ? ((r.next() - 0.5) * 10 ** r.int(-3, 8)).toFixed(r.int(0, 6))
             : `${((r.next() - 0.5) * 20).toFixed(r.int(1, 4))}e${r.int(-30, 30)}`;
         argv.push(text);
+        values[k] = text;
         args.push(cNumber(text));
         break;
       }
@@ -104,39 +149,93 @@ function generate(r: Random): Case {
     }
   }
   const cmd = n === 0 && r.bool() ? [path] : [path, tags, ...argv];
-  return { argv: cmd, message: Message.typed(path, tags, ...args) };
+  return { argv: cmd, message: Message.typed(path, tags, ...args), refused: refusal(tags, values) };
 }
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 
+interface Output {
+  readonly status: number;
+  readonly stdout: Uint8Array;
+  readonly stderr: string;
+}
+
 /** Runs `oscsend - ARGV` for every case from one shell script (spawning from Node is the slow part). */
-async function oscsendAll(cases: readonly Case[]): Promise<Uint8Array[]> {
+async function oscsendAll(cases: readonly Case[]): Promise<Output[]> {
   const dir = await mkdtemp(join(tmpdir(), 'aiolo-oscsend-'));
   try {
     const script = cases
-      .map((c, i) => `${OSCSEND.command} - ${c.argv.map(shellQuote).join(' ')} > ${i}.bin || exit 1`)
+      .map(
+        (c, i) => `${OSCSEND.command} - ${c.argv.map(shellQuote).join(' ')} > ${i}.bin 2> ${i}.err; echo $? > ${i}.rc`,
+      )
       .join('\n');
-    await writeFile(join(dir, 'run.sh'), `set -e\ncd ${shellQuote(dir)}\n${script}\n`);
+    await writeFile(join(dir, 'run.sh'), `cd ${shellQuote(dir)} || exit 1\n${script}\n`);
     await run('sh', [join(dir, 'run.sh')]);
-    return await Promise.all(cases.map(async (_c, i) => new Uint8Array(await readFile(join(dir, `${i}.bin`)))));
+    return await Promise.all(
+      cases.map(async (_c, i) => ({
+        status: Number(await readFile(join(dir, `${i}.rc`), 'utf8')),
+        stdout: new Uint8Array(await readFile(join(dir, `${i}.bin`))),
+        stderr: await readFile(join(dir, `${i}.err`), 'utf8'),
+      })),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
 describe('aiolo encodes exactly as liblo’s oscsend', () => {
-  test(`${COUNT} generated messages over i h f d s S c m T F N I`, async (t) => {
+  test(
+    `${COUNT} generated messages over i h f d s S c m T F N I`,
+    seeded(async (r, t) => {
+      if (!needPeer(t, OSCSEND)) return;
+      const cases = Array.from({ length: COUNT }, () => generate(r));
+      const outputs = await oscsendAll(cases);
+      for (let i = 0; i < cases.length; i++) {
+        const c = cases[i] as Case;
+        const out = outputs[i] as Output;
+        const what = `oscsend - ${c.argv.map((a) => JSON.stringify(a)).join(' ')} ${r.replay}`;
+        if (c.refused !== undefined) {
+          // liblo's quirk (see refusal): oscsend is wrong here, and is expected to be
+          assert.deepEqual([out.status, out.stderr, out.stdout.length], [1, c.refused, 0], what);
+          continue;
+        }
+        assert.deepEqual([out.status, out.stderr], [0, ''], what);
+        assert.equal(hex(encode(c.message)), hex(out.stdout), what);
+        const back = decode(out.stdout);
+        assert.ok(back instanceof Message && back.equals(c.message), `decoded ${String(back)}: ${what}`);
+      }
+    }),
+  );
+
+  test('oscsend’s sticky ERANGE: an int64 limit after a float that under- or overflowed is refused', async (t) => {
     if (!needPeer(t, OSCSEND)) return;
-    const r = new Random();
-    const cases = Array.from({ length: COUNT }, () => generate(r));
-    const outputs = await oscsendAll(cases);
-    for (let i = 0; i < cases.length; i++) {
-      const c = cases[i] as Case;
-      const lo = outputs[i] as Uint8Array;
-      const what = `oscsend - ${c.argv.map((a) => JSON.stringify(a)).join(' ')} ${r.replay}`;
-      assert.equal(hex(encode(c.message)), hex(lo), what);
-      const back = decode(lo);
-      assert.ok(back instanceof Message && back.equals(c.message), `decoded ${String(back)}: ${what}`);
+    const cases: [string, string, ...string[]][] = [
+      ['/x', 'fh', '1e-46', '9223372036854775807'],
+      ['/x', 'fh', '1e-45', '-9223372036854775808'], // subnormal and inexact: ERANGE too
+      ['/x', 'fih', '3.5e38', '5', '9223372036854775807'], // overflow to inf
+      ['/x', 'dh', '1e-400', '9223372036854775807'],
+      ['/x', 'fh', '1e-46', '9223372036854775806'], // not a limit: accepted
+      ['/x', 'hf', '9223372036854775807', '1e-46'], // the limit before the float: accepted
+      ['/x', 'fh', '1e-38', '1'],
+      ['/x', 'fh', 'inf', '9223372036854775807'], // inf spelled out is exact: accepted
+      ['/x', 'fh', '0e-50', '-9223372036854775808'], // zero is exact: accepted
+    ];
+    for (const [path, tags, ...values] of cases) {
+      const argv = [path, tags, ...values];
+      const want = refusal(tags, values);
+      const got = await run(OSCSEND.command, ['-', ...argv], { encoding: 'buffer' }).then(
+        ({ stdout, stderr }) => ({ status: 0, stdout, stderr: stderr.toString() }),
+        (err: { code: number; stdout: Buffer; stderr: Buffer }) => ({
+          status: err.code,
+          stdout: err.stdout,
+          stderr: err.stderr.toString(),
+        }),
+      );
+      assert.deepEqual(
+        [got.status, got.stderr],
+        want === undefined ? [0, ''] : [1, want],
+        `oscsend - ${argv.join(' ')}`,
+      );
     }
   });
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Bundle, decode, encode, Message, Midi, TimeTag } from '../../src/index.js';
 import { hex } from '../helpers/hex.js';
 import { needPeer, PYLIBLO } from '../helpers/peers.js';
-import { Random } from '../helpers/random.js';
+import { type Random, seeded } from '../helpers/random.js';
 
 const SCRIPT = fileURLToPath(new URL('../peers/pyliblo_send.py', import.meta.url));
 
@@ -114,30 +114,32 @@ async function throughLiblo(specs: readonly PacketSpec[]): Promise<Uint8Array[]>
 }
 
 describe('aiolo decodes what liblo (pyliblo) encodes, and re-encodes it byte-identically', () => {
-  test('blobs of 1-300 bytes, timetags, midi and mixed messages; flat bundles with timetags', async (t) => {
-    if (!needPeer(t, PYLIBLO)) return;
-    const r = new Random();
-    const specs: PacketSpec[] = [];
-    for (let i = 0; i < 150; i++) specs.push(generateMessage(r));
-    for (let i = 0; i < 50; i++) {
-      const messages = Array.from({ length: r.int(0, 4) }, () => generateMessage(r));
-      specs.push({ bundle: r.bool(0.2) ? null : r.int(1, 0xffffffff) + r.int(0, 255) / 256, messages });
-    }
-    const packets = await throughLiblo(specs);
-    for (let i = 0; i < specs.length; i++) {
-      const spec = specs[i] as PacketSpec;
-      const bytes = packets[i] as Uint8Array;
-      const what = `${JSON.stringify(spec)} ${r.replay}`;
-      const got = decode(bytes);
-      assert.equal(hex(encode(got)), hex(bytes), `re-encoding ${what}`);
-      if ('bundle' in spec) {
-        assert.ok(got instanceof Bundle, what);
-        // pyliblo's Bundle() without a time uses (0, 0), not liblo's immediate (0, 1)
-        const tt = spec.bundle === null ? new TimeTag(0, 0) : timetagOf(spec.bundle);
-        assert.ok(got.equals(new Bundle(spec.messages.map(expected), tt)), `${String(got)}: ${what}`);
-      } else {
-        assert.ok(got instanceof Message && got.equals(expected(spec)), `${String(got)}: ${what}`);
+  test(
+    'blobs of 1-300 bytes, timetags, midi and mixed messages; flat bundles with timetags',
+    seeded(async (r, t) => {
+      if (!needPeer(t, PYLIBLO)) return;
+      const specs: PacketSpec[] = [];
+      for (let i = 0; i < 150; i++) specs.push(generateMessage(r));
+      for (let i = 0; i < 50; i++) {
+        const messages = Array.from({ length: r.int(0, 4) }, () => generateMessage(r));
+        specs.push({ bundle: r.bool(0.2) ? null : r.int(1, 0xffffffff) + r.int(0, 255) / 256, messages });
       }
-    }
-  });
+      const packets = await throughLiblo(specs);
+      for (let i = 0; i < specs.length; i++) {
+        const spec = specs[i] as PacketSpec;
+        const bytes = packets[i] as Uint8Array;
+        const what = `${JSON.stringify(spec)} ${r.replay}`;
+        const got = decode(bytes);
+        assert.equal(hex(encode(got)), hex(bytes), `re-encoding ${what}`);
+        if ('bundle' in spec) {
+          assert.ok(got instanceof Bundle, what);
+          // pyliblo's Bundle() without a time uses (0, 0), not liblo's immediate (0, 1)
+          const tt = spec.bundle === null ? new TimeTag(0, 0) : timetagOf(spec.bundle);
+          assert.ok(got.equals(new Bundle(spec.messages.map(expected), tt)), `${String(got)}: ${what}`);
+        } else {
+          assert.ok(got instanceof Message && got.equals(expected(spec)), `${String(got)}: ${what}`);
+        }
+      }
+    }),
+  );
 });

@@ -15,83 +15,94 @@ import {
 } from '../../src/index.js';
 import { randomArg, randomPacket, randomPath } from '../helpers/generate.js';
 import { hex } from '../helpers/hex.js';
-import { Random } from '../helpers/random.js';
+import { seeded } from '../helpers/random.js';
 
 const N = 3000;
 
 describe('round trip', () => {
-  test(`${N} random packets (all types, arrays, nested bundles) encode, decode and re-encode identically`, () => {
-    const r = new Random();
-    for (let i = 0; i < N; i++) {
-      const packet = randomPacket(r);
-      const bytes = encode(packet);
-      assert.equal(bytes.length % 4, 0, `${packet} ${r.replay}`);
-      assert.equal(encodedSize(packet), bytes.length, r.replay);
-      const back = decode(bytes);
-      assert.equal(back.constructor, packet.constructor, r.replay);
-      assert.ok(back.equals(packet), `${back} != ${packet} ${r.replay}`);
-      assert.equal(hex(encode(back)), hex(bytes), r.replay);
-    }
-  });
-
-  test('encodeInto writes the same bytes at an offset, leaving the rest alone', () => {
-    const r = new Random();
-    for (let i = 0; i < 300; i++) {
-      const packet = randomPacket(r);
-      const bytes = encode(packet);
-      const out = new Uint8Array(bytes.length + 11).fill(0xee);
-      const end = encodeInto(packet, out, 7);
-      assert.equal(end, 7 + bytes.length);
-      assert.equal(hex(out.subarray(7, end)), hex(bytes), r.replay);
-      assert.ok(out.subarray(0, 7).every((b) => b === 0xee) && out.subarray(end).every((b) => b === 0xee));
-    }
-    assert.throws(() => encodeInto(new Message('/x', 1), new Uint8Array(8)), RangeError);
-  });
-
-  test('encodeMessage(path, typetags, args) equals encode(Message.typed(...))', () => {
-    const r = new Random();
-    for (let i = 0; i < 300; i++) {
-      const packet = randomPacket(r, true);
-      if (!(packet instanceof Message)) continue;
-      assert.equal(hex(encodeMessage(packet.path, packet.typetags, packet.args)), hex(encode(packet)), r.replay);
-    }
-  });
-
-  test('inferred messages decode to the values sent (numbers that infer h come back as bigint)', () => {
-    const r = new Random();
-    for (let i = 0; i < 1000; i++) {
-      const args: OscArg[] = [];
-      for (let k = r.int(0, 6); k > 0; k--) {
-        const tag = r.pick([...'ihfsSbcmtTFNI']);
-        if (tag === 'i') args.push(r.int(-2147483648, 2147483647));
-        else if (tag === 'h') args.push(r.bool() ? 2 ** r.int(31, 52) * (r.bool() ? 1 : -1) - 1 : BigInt(r.int(0, 99)));
-        else if (tag === 'f') args.push(Math.fround(r.next() + 0.25));
-        else args.push(randomArg(r, tag));
+  test(
+    `${N} random packets (all types, arrays, nested bundles) encode, decode and re-encode identically`,
+    seeded((r) => {
+      for (let i = 0; i < N; i++) {
+        const packet = randomPacket(r);
+        const bytes = encode(packet);
+        assert.equal(bytes.length % 4, 0, `${packet} ${r.replay}`);
+        assert.equal(encodedSize(packet), bytes.length, r.replay);
+        const back = decode(bytes);
+        assert.equal(back.constructor, packet.constructor, r.replay);
+        assert.ok(back.equals(packet), `${back} != ${packet} ${r.replay}`);
+        assert.equal(hex(encode(back)), hex(bytes), r.replay);
       }
-      const m = new Message(randomPath(r), ...args);
-      assert.equal(m.typetags, inferTypetags(args));
-      const back = decode(encode(m)) as Message;
-      assert.equal(back.typetags, m.typetags, r.replay);
-      back.args.forEach((v, k) => {
-        const sent = args[k];
-        const want = m.typetags[k] === 'h' && typeof sent === 'number' ? BigInt(sent) : sent;
-        assert.ok(
-          Object.is(v, want) ||
-            (typeof v === 'object' && v !== null && new Message('/', v).equals(new Message('/', want as OscArg))),
-          `arg ${k}: ${String(v)} != ${String(want)} ${r.replay}`,
-        );
-      });
-    }
-  });
+    }),
+  );
 
-  test('large packets: a 60 KiB blob, a 1000-argument message, a bundle of 500 messages', () => {
-    const r = new Random();
-    const blob = Message.typed('/big', 'b', r.bytes(60 * 1024));
-    const many = new Message('/many', ...Array.from({ length: 1000 }, (_, i) => i));
-    const wide = new Bundle(Array.from({ length: 500 }, (_, i) => new Message(`/m/${i}`, i, `${i}`)));
-    for (const p of [blob, many, wide]) assert.ok(decode(encode(p)).equals(p));
-    assert.equal(encode(blob).length, 8 + 4 + 4 + 60 * 1024);
-  });
+  test(
+    'encodeInto writes the same bytes at an offset, leaving the rest alone',
+    seeded((r) => {
+      for (let i = 0; i < 300; i++) {
+        const packet = randomPacket(r);
+        const bytes = encode(packet);
+        const out = new Uint8Array(bytes.length + 11).fill(0xee);
+        const end = encodeInto(packet, out, 7);
+        assert.equal(end, 7 + bytes.length);
+        assert.equal(hex(out.subarray(7, end)), hex(bytes), r.replay);
+        assert.ok(out.subarray(0, 7).every((b) => b === 0xee) && out.subarray(end).every((b) => b === 0xee));
+      }
+      assert.throws(() => encodeInto(new Message('/x', 1), new Uint8Array(8)), RangeError);
+    }),
+  );
+
+  test(
+    'encodeMessage(path, typetags, args) equals encode(Message.typed(...))',
+    seeded((r) => {
+      for (let i = 0; i < 300; i++) {
+        const packet = randomPacket(r, true);
+        if (!(packet instanceof Message)) continue;
+        assert.equal(hex(encodeMessage(packet.path, packet.typetags, packet.args)), hex(encode(packet)), r.replay);
+      }
+    }),
+  );
+
+  test(
+    'inferred messages decode to the values sent (numbers that infer h come back as bigint)',
+    seeded((r) => {
+      for (let i = 0; i < 1000; i++) {
+        const args: OscArg[] = [];
+        for (let k = r.int(0, 6); k > 0; k--) {
+          const tag = r.pick([...'ihfsSbcmtTFNI']);
+          if (tag === 'i') args.push(r.int(-2147483648, 2147483647));
+          else if (tag === 'h')
+            args.push(r.bool() ? 2 ** r.int(31, 52) * (r.bool() ? 1 : -1) - 1 : BigInt(r.int(0, 99)));
+          else if (tag === 'f') args.push(Math.fround(r.next() + 0.25));
+          else args.push(randomArg(r, tag));
+        }
+        const m = new Message(randomPath(r), ...args);
+        assert.equal(m.typetags, inferTypetags(args));
+        const back = decode(encode(m)) as Message;
+        assert.equal(back.typetags, m.typetags, r.replay);
+        back.args.forEach((v, k) => {
+          const sent = args[k];
+          const want = m.typetags[k] === 'h' && typeof sent === 'number' ? BigInt(sent) : sent;
+          assert.ok(
+            Object.is(v, want) ||
+              (typeof v === 'object' && v !== null && new Message('/', v).equals(new Message('/', want as OscArg))),
+            `arg ${k}: ${String(v)} != ${String(want)} ${r.replay}`,
+          );
+        });
+      }
+    }),
+  );
+
+  test(
+    'large packets: a 60 KiB blob, a 1000-argument message, a bundle of 500 messages',
+    seeded((r) => {
+      const blob = Message.typed('/big', 'b', r.bytes(60 * 1024));
+      const many = new Message('/many', ...Array.from({ length: 1000 }, (_, i) => i));
+      const wide = new Bundle(Array.from({ length: 500 }, (_, i) => new Message(`/m/${i}`, i, `${i}`)));
+      for (const p of [blob, many, wide]) assert.ok(decode(encode(p)).equals(p));
+      assert.equal(encode(blob).length, 8 + 4 + 4 + 60 * 1024);
+    }),
+  );
 
   test('paths seen once, paths that recur, and a bundle whose paths overflow the path cache mid-encode', () => {
     const wide = new Bundle(Array.from({ length: 1500 }, (_, i) => Message.typed(`/wide/${i}`, 'i', i)));
@@ -105,43 +116,50 @@ describe('round trip', () => {
     }
   });
 
-  test('recurring headers (path and typetags) decode as the first time, however they share cache sets', () => {
-    const r = new Random();
-    // similar paths and typetags, so that headers differ in a byte or two and collide often
-    const packets = Array.from({ length: 600 }, (_, i) =>
-      Message.typed(`/synth/${i % 40}/${i % 3 === 0 ? 'freq' : 'gain'}`, i % 2 === 0 ? 'if' : 'fi', i, i + 1),
-    );
-    const encoded = packets.map((p) => encode(p));
-    for (let k = 0; k < 20_000; k++) {
-      const i = r.int(0, packets.length - 1);
-      const back = decode(encoded[i] as Uint8Array) as Message;
-      assert.ok(back.equals(packets[i]), `${back} != ${packets[i]} ${r.replay}`);
-    }
-  });
+  test(
+    'recurring headers (path and typetags) decode as the first time, however they share cache sets',
+    seeded((r) => {
+      // similar paths and typetags, so that headers differ in a byte or two and collide often
+      const packets = Array.from({ length: 600 }, (_, i) =>
+        Message.typed(`/synth/${i % 40}/${i % 3 === 0 ? 'freq' : 'gain'}`, i % 2 === 0 ? 'if' : 'fi', i, i + 1),
+      );
+      const encoded = packets.map((p) => encode(p));
+      for (let k = 0; k < 20_000; k++) {
+        const i = r.int(0, packets.length - 1);
+        const back = decode(encoded[i] as Uint8Array) as Message;
+        assert.ok(back.equals(packets[i]), `${back} != ${packets[i]} ${r.replay}`);
+      }
+    }),
+  );
 
-  test('packets carved from a shared slab stay independent, and a transferred slab is replaced', () => {
-    const r = new Random();
-    const packets = Array.from({ length: 2000 }, () => randomPacket(r));
-    const encoded = packets.map((p) => encode(p));
-    // later packets must not have overwritten earlier ones, nor shared their bytes
-    for (const [i, p] of packets.entries()) {
-      const bytes = encoded[i] as Uint8Array;
-      assert.ok(decode(bytes).equals(p), r.replay);
-      assert.equal(bytes.byteOffset % 8, 0);
-    }
-    const ranges = encoded
-      .filter((b) => b.buffer.byteLength > b.length)
-      .map((b) => [b.buffer, b.byteOffset, b.byteOffset + b.length] as const);
-    assert.ok(ranges.length > 1000, 'small packets come from slabs');
-    for (let i = 1; i < ranges.length; i++) {
-      const [buf, start] = ranges[i] as (typeof ranges)[number];
-      const [prevBuf, , prevEnd] = ranges[i - 1] as (typeof ranges)[number];
-      if (buf === prevBuf) assert.ok(start >= prevEnd, 'slab views overlap');
-    }
-    // a caller that transfers a packet's ArrayBuffer detaches the slab; encoding goes on
-    const first = encode(new Message('/a', 1));
-    structuredClone(first.buffer, { transfer: [first.buffer as ArrayBuffer] });
-    assert.equal(first.length, 0);
-    assert.equal(hex(encode(new Message('/b', 2))), hex(Uint8Array.of(0x2f, 0x62, 0, 0, 0x2c, 0x69, 0, 0, 0, 0, 0, 2)));
-  });
+  test(
+    'packets carved from a shared slab stay independent, and a transferred slab is replaced',
+    seeded((r) => {
+      const packets = Array.from({ length: 2000 }, () => randomPacket(r));
+      const encoded = packets.map((p) => encode(p));
+      // later packets must not have overwritten earlier ones, nor shared their bytes
+      for (const [i, p] of packets.entries()) {
+        const bytes = encoded[i] as Uint8Array;
+        assert.ok(decode(bytes).equals(p), r.replay);
+        assert.equal(bytes.byteOffset % 8, 0);
+      }
+      const ranges = encoded
+        .filter((b) => b.buffer.byteLength > b.length)
+        .map((b) => [b.buffer, b.byteOffset, b.byteOffset + b.length] as const);
+      assert.ok(ranges.length > 1000, 'small packets come from slabs');
+      for (let i = 1; i < ranges.length; i++) {
+        const [buf, start] = ranges[i] as (typeof ranges)[number];
+        const [prevBuf, , prevEnd] = ranges[i - 1] as (typeof ranges)[number];
+        if (buf === prevBuf) assert.ok(start >= prevEnd, 'slab views overlap');
+      }
+      // a caller that transfers a packet's ArrayBuffer detaches the slab; encoding goes on
+      const first = encode(new Message('/a', 1));
+      structuredClone(first.buffer, { transfer: [first.buffer as ArrayBuffer] });
+      assert.equal(first.length, 0);
+      assert.equal(
+        hex(encode(new Message('/b', 2))),
+        hex(Uint8Array.of(0x2f, 0x62, 0, 0, 0x2c, 0x69, 0, 0, 0, 0, 0, 2)),
+      );
+    }),
+  );
 });

@@ -16,7 +16,7 @@ import { within } from '../helpers/async.js';
 import { randomArgs, randomPath } from '../helpers/generate.js';
 import { asMessage, LO_PEER, LoReceiver, LoSender, loMessageCommand } from '../helpers/lo.js';
 import { needPeer } from '../helpers/peers.js';
-import { Random } from '../helpers/random.js';
+import { type Random, seeded } from '../helpers/random.js';
 
 const LOCAL = '127.0.0.1';
 const COUNT = 1000;
@@ -54,85 +54,91 @@ function packets(r: Random): (Message | Bundle)[] {
 }
 
 describe('differential: 1,000 random packets each way', () => {
-  test('aiolo -> liblo (UDP): liblo dispatches every message with the values sent', { timeout: 120_000 }, async (t) => {
-    if (!needPeer(t, LO_PEER)) return;
-    const r = new Random();
-    await using lo = await LoReceiver.start('udp');
-    const a = new Address({ host: LOCAL, port: lo.port });
-    try {
-      const sent = packets(r);
-      const expected: [Message, TimeTag][] = [];
-      for (let i = 0; i < sent.length; i += WINDOW) {
-        for (const p of sent.slice(i, i + WINDOW)) {
-          expected.push(...flatten(p));
-          await (p instanceof Bundle ? a.bundle(p) : a.message(p));
+  test(
+    'aiolo -> liblo (UDP): liblo dispatches every message with the values sent',
+    { timeout: 120_000 },
+    seeded(async (r, t) => {
+      if (!needPeer(t, LO_PEER)) return;
+      await using lo = await LoReceiver.start('udp');
+      const a = new Address({ host: LOCAL, port: lo.port });
+      try {
+        const sent = packets(r);
+        const expected: [Message, TimeTag][] = [];
+        for (let i = 0; i < sent.length; i += WINDOW) {
+          for (const p of sent.slice(i, i + WINDOW)) {
+            expected.push(...flatten(p));
+            await (p instanceof Bundle ? a.bundle(p) : a.message(p));
+          }
+          await lo.waitFor(expected.length, 0, 10_000);
         }
-        await lo.waitFor(expected.length, 0, 10_000);
+        const got = lo.messages;
+        assert.equal(got.length, expected.length);
+        got.forEach((m, i) => {
+          const [want, tt] = expected[i] as [Message, TimeTag];
+          assert.ok(m.message.equals(want), `#${i}: liblo got ${m.message}, sent ${want} ${r.replay}`);
+          assert.ok(m.timetag.equals(tt), `#${i}: timetag ${m.timetag} != ${tt} ${r.replay}`);
+        });
+        assert.deepEqual(lo.errors, []);
+      } finally {
+        await a.close();
       }
-      const got = lo.messages;
-      assert.equal(got.length, expected.length);
-      got.forEach((m, i) => {
-        const [want, tt] = expected[i] as [Message, TimeTag];
-        assert.ok(m.message.equals(want), `#${i}: liblo got ${m.message}, sent ${want} ${r.replay}`);
-        assert.ok(m.timetag.equals(tt), `#${i}: timetag ${m.timetag} != ${tt} ${r.replay}`);
-      });
-      assert.deepEqual(lo.errors, []);
-    } finally {
-      await a.close();
-    }
-  });
+    }),
+  );
 
-  test('liblo -> aiolo (UDP): aiolo dispatches every message liblo built, nested bundles included', {
-    timeout: 120_000,
-  }, async (t) => {
-    if (!needPeer(t, LO_PEER)) return;
-    const r = new Random();
-    const server = new Server({ host: LOCAL, queue: false });
-    await server.start();
-    const sub = server.route(ANY_PATH).sub({ incoming: true, highWaterMark: 100_000 });
-    const got: Incoming[] = [];
-    const reading = (async () => {
-      for await (const m of sub) got.push(m);
-    })();
-    await using lo = new LoSender();
-    try {
-      await lo.command(`target osc.udp://${LOCAL}:${server.port}/`);
-      const sent = packets(r);
-      const expected: [Message, TimeTag][] = [];
-      const sendPacket = async (p: Message | Bundle): Promise<void> => {
-        if (p instanceof Message) {
-          await lo.command(loMessageCommand(p));
-          return;
+  test(
+    'liblo -> aiolo (UDP): aiolo dispatches every message liblo built, nested bundles included',
+    {
+      timeout: 120_000,
+    },
+    seeded(async (r, t) => {
+      if (!needPeer(t, LO_PEER)) return;
+      const server = new Server({ host: LOCAL, queue: false });
+      await server.start();
+      const sub = server.route(ANY_PATH).sub({ incoming: true, highWaterMark: 100_000 });
+      const got: Incoming[] = [];
+      const reading = (async () => {
+        for await (const m of sub) got.push(m);
+      })();
+      await using lo = new LoSender();
+      try {
+        await lo.command(`target osc.udp://${LOCAL}:${server.port}/`);
+        const sent = packets(r);
+        const expected: [Message, TimeTag][] = [];
+        const sendPacket = async (p: Message | Bundle): Promise<void> => {
+          if (p instanceof Message) {
+            await lo.command(loMessageCommand(p));
+            return;
+          }
+          await lo.command(`bundle ${p.timetag.seconds.toString(16)} ${p.timetag.fraction.toString(16)}`);
+          for (const e of p.elements) await sendPacket(e);
+          await lo.command('end');
+        };
+        for (let i = 0; i < sent.length; i += WINDOW) {
+          for (const p of sent.slice(i, i + WINDOW)) {
+            expected.push(...flatten(p));
+            await sendPacket(p);
+          }
+          await within(
+            10_000,
+            `aiolo to dispatch ${expected.length} messages`,
+            (async () => {
+              while (got.length < expected.length) await new Promise((resolve) => setImmediate(resolve));
+            })(),
+          );
         }
-        await lo.command(`bundle ${p.timetag.seconds.toString(16)} ${p.timetag.fraction.toString(16)}`);
-        for (const e of p.elements) await sendPacket(e);
-        await lo.command('end');
-      };
-      for (let i = 0; i < sent.length; i += WINDOW) {
-        for (const p of sent.slice(i, i + WINDOW)) {
-          expected.push(...flatten(p));
-          await sendPacket(p);
-        }
-        await within(
-          10_000,
-          `aiolo to dispatch ${expected.length} messages`,
-          (async () => {
-            while (got.length < expected.length) await new Promise((resolve) => setImmediate(resolve));
-          })(),
-        );
+        assert.equal(got.length, expected.length);
+        got.forEach((m, i) => {
+          const [want, tt] = expected[i] as [Message, TimeTag];
+          const as = asMessage(m);
+          assert.ok(as.equals(want), `#${i}: aiolo got ${as}, liblo sent ${want} ${r.replay}`);
+          assert.ok(m.timetag.equals(tt), `#${i}: timetag ${m.timetag} != ${tt} ${r.replay}`);
+        });
+        assert.equal(server.stats.malformed, 0);
+      } finally {
+        sub.unsub();
+        await reading;
+        await server.stop();
       }
-      assert.equal(got.length, expected.length);
-      got.forEach((m, i) => {
-        const [want, tt] = expected[i] as [Message, TimeTag];
-        const as = asMessage(m);
-        assert.ok(as.equals(want), `#${i}: aiolo got ${as}, liblo sent ${want} ${r.replay}`);
-        assert.ok(m.timetag.equals(tt), `#${i}: timetag ${m.timetag} != ${tt} ${r.replay}`);
-      });
-      assert.equal(server.stats.malformed, 0);
-    } finally {
-      sub.unsub();
-      await reading;
-      await server.stop();
-    }
-  });
+    }),
+  );
 });

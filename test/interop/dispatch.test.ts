@@ -9,7 +9,7 @@ import { slipEncode } from '../../src/transport/framing.js';
 import { take, within } from '../helpers/async.js';
 import { LO_PEER, LoReceiver } from '../helpers/lo.js';
 import { needPeer } from '../helpers/peers.js';
-import { Random } from '../helpers/random.js';
+import { seeded } from '../helpers/random.js';
 import { RawTcp } from '../helpers/raw.js';
 
 const LOCAL = '127.0.0.1';
@@ -21,62 +21,64 @@ async function aioloServer(options: ServerOptions = {}): Promise<Server> {
 }
 
 describe('coercion, side by side', () => {
-  test('numbers of every width reach an ihfd route exactly as liblo converts them', async (t) => {
-    if (!needPeer(t, LO_PEER)) return;
-    const r = new Random();
-    const special = [
-      1.9,
-      -1.9,
-      -2.7,
-      0.5,
-      -0.5,
-      1e10,
-      -1e10,
-      2 ** 31,
-      -(2 ** 31) - 1,
-      1e20,
-      -1e20,
-      2 ** 63,
-      -(2 ** 63),
-      Number.NaN,
-      Number.POSITIVE_INFINITY,
-      Number.NEGATIVE_INFINITY,
-      3.4e38,
-      1e-40,
-    ];
-    const messages: Message[] = [];
-    for (const x of special) {
-      messages.push(Message.typed('/coerce', 'dddd', x, x, x, x));
-      messages.push(Message.typed('/coerce', 'ffff', x, x, x, x));
-    }
-    for (let i = 0; i < 60; i++) {
-      const h = BigInt.asIntN(64, (BigInt(r.uint32()) << 32n) | BigInt(r.uint32())) >> BigInt(r.int(0, 60));
-      const n = r.int(-2147483648, 2147483647);
-      messages.push(Message.typed('/coerce', 'hhhh', h, h, h, h));
-      messages.push(Message.typed('/coerce', 'iiii', n, n, n, n));
-      messages.push(Message.typed('/coerce', 'fdhi', (r.next() - 0.5) * 1e12, (r.next() - 0.5) * 1e20, h, n));
-    }
-    await using lo = await LoReceiver.start('udp', '-m', '/coerce:ihfd');
-    const server = await aioloServer();
-    const toLo = new Address({ host: LOCAL, port: lo.port });
-    const toUs = new Address({ url: server.url as string });
-    try {
-      const sub = server.route('/coerce', 'ihfd').sub({ highWaterMark: 1000 });
-      for (const m of messages) {
-        await toLo.message(m);
-        await toUs.message(m);
+  test(
+    'numbers of every width reach an ihfd route exactly as liblo converts them',
+    seeded(async (r, t) => {
+      if (!needPeer(t, LO_PEER)) return;
+      const special = [
+        1.9,
+        -1.9,
+        -2.7,
+        0.5,
+        -0.5,
+        1e10,
+        -1e10,
+        2 ** 31,
+        -(2 ** 31) - 1,
+        1e20,
+        -1e20,
+        2 ** 63,
+        -(2 ** 63),
+        Number.NaN,
+        Number.POSITIVE_INFINITY,
+        Number.NEGATIVE_INFINITY,
+        3.4e38,
+        1e-40,
+      ];
+      const messages: Message[] = [];
+      for (const x of special) {
+        messages.push(Message.typed('/coerce', 'dddd', x, x, x, x));
+        messages.push(Message.typed('/coerce', 'ffff', x, x, x, x));
       }
-      const theirs = await lo.waitFor(messages.length);
-      const ours = await take(sub, messages.length);
-      theirs.forEach((m, i) => {
-        const mine = Message.typed('/coerce', 'ihfd', ...(ours[i] as unknown as [number, bigint, number, number]));
-        assert.ok(m.message.equals(mine), `${messages[i]}: liblo ${m.message}, aiolo ${mine} ${r.replay}`);
-      });
-    } finally {
-      await Promise.all([toLo.close(), toUs.close()]);
-      await server.stop();
-    }
-  });
+      for (let i = 0; i < 60; i++) {
+        const h = BigInt.asIntN(64, (BigInt(r.uint32()) << 32n) | BigInt(r.uint32())) >> BigInt(r.int(0, 60));
+        const n = r.int(-2147483648, 2147483647);
+        messages.push(Message.typed('/coerce', 'hhhh', h, h, h, h));
+        messages.push(Message.typed('/coerce', 'iiii', n, n, n, n));
+        messages.push(Message.typed('/coerce', 'fdhi', (r.next() - 0.5) * 1e12, (r.next() - 0.5) * 1e20, h, n));
+      }
+      await using lo = await LoReceiver.start('udp', '-m', '/coerce:ihfd');
+      const server = await aioloServer();
+      const toLo = new Address({ host: LOCAL, port: lo.port });
+      const toUs = new Address({ url: server.url as string });
+      try {
+        const sub = server.route('/coerce', 'ihfd').sub({ highWaterMark: 1000 });
+        for (const m of messages) {
+          await toLo.message(m);
+          await toUs.message(m);
+        }
+        const theirs = await lo.waitFor(messages.length);
+        const ours = await take(sub, messages.length);
+        theirs.forEach((m, i) => {
+          const mine = Message.typed('/coerce', 'ihfd', ...(ours[i] as unknown as [number, bigint, number, number]));
+          assert.ok(m.message.equals(mine), `${messages[i]}: liblo ${m.message}, aiolo ${mine} ${r.replay}`);
+        });
+      } finally {
+        await Promise.all([toLo.close(), toUs.close()]);
+        await server.stop();
+      }
+    }),
+  );
 });
 
 describe('pattern dispatch, side by side', () => {

@@ -14,7 +14,7 @@ import { unixAvailable } from '../../src/transport/unix.js';
 import { take, within } from '../helpers/async.js';
 import { randomPacket } from '../helpers/generate.js';
 import { IN_CI } from '../helpers/peers.js';
-import { Random } from '../helpers/random.js';
+import { type Random, seeded } from '../helpers/random.js';
 import { RawTcp } from '../helpers/raw.js';
 
 const LOCAL = '127.0.0.1';
@@ -66,84 +66,90 @@ after(async () => {
 describe('mixed valid and malformed packets', () => {
   for (const kind of ['udp', 'tcp-length', 'tcp-slip', 'unix'] as const) {
     const skip = kind === 'unix' && !unixAvailable() && !IN_CI ? 'unix-dgram is not installed' : false;
-    test(`${kind}: every valid message arrives, every malformed one is reported`, {
-      skip,
-      timeout: 30_000,
-    }, async () => {
-      const r = new Random();
-      const server =
-        kind === 'udp'
-          ? new Server({ host: LOCAL })
-          : kind === 'unix'
-            ? new Server({ port: join(dir, `mixed-${process.pid}.sock`) })
-            : new Server({ proto: 'tcp', host: LOCAL, port: 0 });
-      await server.start();
-      try {
-        const sub = server.route('/ok', 'i').sub({ highWaterMark: 10_000 });
-        const reports: [OscDecodeError, string][] = [];
-        server.on('malformed', (e, source) => reports.push([e, source.url]));
-        const { packets, valid, malformed } = mixed(r, 600);
-        if (kind === 'udp') {
-          const s = createSocket('udp4');
-          s.bind(0, LOCAL);
-          await once(s, 'listening');
-          // paced: UDP has no flow control, and a full socket buffer drops whatever comes next
-          for (const [i, p] of packets.entries()) {
-            await new Promise<void>((res) => s.send(p, server.port as number, LOCAL, () => res()));
-            if (i % 50 === 49) await caughtUp(server, i + 1);
-          }
-          s.close();
-        } else if (kind === 'unix') {
-          const { createRequire } = await import('node:module');
-          const lib = createRequire(import.meta.url)('unix-dgram');
-          const c = lib.createSocket('unix_dgram');
-          c.on('error', () => {});
-          try {
-            for (const p of packets) {
-              // the kernel queue holds 10 datagrams: wait for each to be taken
-              await new Promise<void>((res) => c.send(Buffer.from(p), 0, p.length, server.path, () => res()));
-              const want = server.stats.packets + 1;
-              await within(
-                2000,
-                'the datagram',
-                (async () => {
-                  while (server.stats.packets < want) await new Promise((x) => setImmediate(x));
-                })(),
-              );
+    test(
+      `${kind}: every valid message arrives, every malformed one is reported`,
+      {
+        skip,
+        timeout: 30_000,
+      },
+      seeded(async (r) => {
+        const server =
+          kind === 'udp'
+            ? new Server({ host: LOCAL })
+            : kind === 'unix'
+              ? new Server({ port: join(dir, `mixed-${process.pid}.sock`) })
+              : new Server({ proto: 'tcp', host: LOCAL, port: 0 });
+        await server.start();
+        try {
+          const sub = server.route('/ok', 'i').sub({ highWaterMark: 10_000 });
+          const reports: [OscDecodeError, string][] = [];
+          server.on('malformed', (e, source) => reports.push([e, source.url]));
+          const { packets, valid, malformed } = mixed(r, 600);
+          if (kind === 'udp') {
+            const s = createSocket('udp4');
+            s.bind(0, LOCAL);
+            await once(s, 'listening');
+            // paced: UDP has no flow control, and a full socket buffer drops whatever comes next
+            for (const [i, p] of packets.entries()) {
+              await new Promise<void>((res) => s.send(p, server.port as number, LOCAL, () => res()));
+              if (i % 50 === 49) await caughtUp(server, i + 1);
             }
-          } finally {
-            c.close(); // a Unix socket would keep the process alive
+            s.close();
+          } else if (kind === 'unix') {
+            const { createRequire } = await import('node:module');
+            const lib = createRequire(import.meta.url)('unix-dgram');
+            const c = lib.createSocket('unix_dgram');
+            c.on('error', () => {});
+            try {
+              for (const p of packets) {
+                // the kernel queue holds 10 datagrams: wait for each to be taken
+                await new Promise<void>((res) => c.send(Buffer.from(p), 0, p.length, server.path, () => res()));
+                const want = server.stats.packets + 1;
+                await within(
+                  2000,
+                  'the datagram',
+                  (async () => {
+                    while (server.stats.packets < want) await new Promise((x) => setImmediate(x));
+                  })(),
+                );
+              }
+            } finally {
+              c.close(); // a Unix socket would keep the process alive
+            }
+          } else {
+            const raw = await RawTcp.open(server.port as number);
+            // framed as aiolo's sender frames: for SLIP, the connection's first frame opens with END
+            // (unless it is a bundle), so a stream that starts with a garbage frame is still SLIP
+            const frame = (p: Uint8Array, i: number) =>
+              kind === 'tcp-slip' ? slipEncode(p, i === 0) : lengthPrefix(p);
+            await raw.write(Buffer.concat(packets.map(frame)));
+            raw.close();
           }
-        } else {
-          const raw = await RawTcp.open(server.port as number);
-          const frame = kind === 'tcp-slip' ? slipEncode : lengthPrefix;
-          await raw.write(Buffer.concat(packets.map((p) => frame(p))));
-          raw.close();
+          const got = await take(sub, valid.length, 15_000);
+          assert.deepEqual(
+            got.map((a) => a[0]),
+            valid,
+            r.replay,
+          );
+          await within(
+            5000,
+            'every report',
+            (async () => {
+              while (reports.length < malformed) await new Promise((x) => setImmediate(x));
+            })(),
+          );
+          assert.equal(reports.length, malformed);
+          assert.equal(server.stats.malformed, malformed);
+          for (const [e, source] of reports) {
+            assert.match(e.code, /^ERR_OSC_/);
+            assert.ok(e.offset >= 0);
+            assert.match(source, /^osc\.(udp|tcp|unix):\/\//);
+          }
+        } finally {
+          await server.stop();
         }
-        const got = await take(sub, valid.length, 15_000);
-        assert.deepEqual(
-          got.map((a) => a[0]),
-          valid,
-          r.replay,
-        );
-        await within(
-          5000,
-          'every report',
-          (async () => {
-            while (reports.length < malformed) await new Promise((x) => setImmediate(x));
-          })(),
-        );
-        assert.equal(reports.length, malformed);
-        assert.equal(server.stats.malformed, malformed);
-        for (const [e, source] of reports) {
-          assert.match(e.code, /^ERR_OSC_/);
-          assert.ok(e.offset >= 0);
-          assert.match(source, /^osc\.(udp|tcp|unix):\/\//);
-        }
-      } finally {
-        await server.stop();
-      }
-    });
+      }),
+    );
   }
 
   test('TCP: garbage between SLIP frames is one malformed packet; the frames around it arrive', async () => {
@@ -169,6 +175,39 @@ describe('mixed valid and malformed packets', () => {
       await server.stop();
     }
   });
+});
+
+describe('SLIP streams that start with a garbage frame', () => {
+  // a SLIP stream whose first byte is neither END, '/' nor '#' cannot be told from a length prefix;
+  // one that opens with END (aiolo's sender, osc.js, CNMAT's SLIPEncoded*) always can
+  for (const [name, garbage] of [
+    ['random bytes', Uint8Array.of(0x41, 0x00, 0xff, 0xc0, 0x10)],
+    ['a path without a slash', encode(Message.typed('noslash', 'i', 0)).subarray(0, 10)],
+    ['a lone ESC', Uint8Array.of(0xdb)],
+  ] as const) {
+    test(`${name}, after an opening END: one malformed packet, then every frame`, async () => {
+      const server = new Server({ proto: 'tcp', host: LOCAL, port: 0 });
+      await server.start();
+      try {
+        const sub = server.route('/ok', 'i').sub();
+        const errors: OscDecodeError[] = [];
+        server.on('malformed', (e) => errors.push(e));
+        const raw = await RawTcp.open(server.port as number);
+        await raw.write(
+          Buffer.concat([
+            slipEncode(garbage, true),
+            slipEncode(encode(Message.typed('/ok', 'i', 1))),
+            slipEncode(encode(Message.typed('/ok', 'i', 2))),
+          ]),
+        );
+        assert.deepEqual(await take(sub, 2), [[1], [2]]);
+        assert.equal(errors.length, 1);
+        raw.close();
+      } finally {
+        await server.stop();
+      }
+    });
+  }
 });
 
 describe('TCP faults', () => {
@@ -272,28 +311,31 @@ describe('TCP faults', () => {
 });
 
 describe('fuzzed packets over the wire', () => {
-  test('UDP: 5,000 mutated packets, and the server still answers', { timeout: 60_000 }, async () => {
-    const r = new Random();
-    const server = new Server({ host: LOCAL, maxDepth: 8 });
-    await server.start();
-    const s = createSocket('udp4');
-    s.bind(0, LOCAL);
-    await once(s, 'listening');
-    try {
-      for (let i = 0; i < 5000; i++) {
-        const p = encode(randomPacket(r)).slice(0, 8000);
-        for (let k = r.int(1, 3); k > 0; k--) if (p.length) p[r.int(0, p.length - 1)] = r.int(0, 255);
-        await new Promise<void>((res) => s.send(p, server.port as number, LOCAL, () => res()));
-        if (i % 50 === 49) await caughtUp(server, i + 1);
+  test(
+    'UDP: 5,000 mutated packets, and the server still answers',
+    { timeout: 60_000 },
+    seeded(async (r) => {
+      const server = new Server({ host: LOCAL, maxDepth: 8 });
+      await server.start();
+      const s = createSocket('udp4');
+      s.bind(0, LOCAL);
+      await once(s, 'listening');
+      try {
+        for (let i = 0; i < 5000; i++) {
+          const p = encode(randomPacket(r)).slice(0, 8000);
+          for (let k = r.int(1, 3); k > 0; k--) if (p.length) p[r.int(0, p.length - 1)] = r.int(0, 255);
+          await new Promise<void>((res) => s.send(p, server.port as number, LOCAL, () => res()));
+          if (i % 50 === 49) await caughtUp(server, i + 1);
+        }
+        const sub = server.route('/alive', 'i').sub();
+        const a = new Address({ url: server.url as string });
+        await a.send('/alive', 1);
+        assert.deepEqual(await take(sub, 1), [[1]], r.replay);
+        await a.close();
+      } finally {
+        s.close();
+        await server.stop();
       }
-      const sub = server.route('/alive', 'i').sub();
-      const a = new Address({ url: server.url as string });
-      await a.send('/alive', 1);
-      assert.deepEqual(await take(sub, 1), [[1]], r.replay);
-      await a.close();
-    } finally {
-      s.close();
-      await server.stop();
-    }
-  });
+    }),
+  );
 });

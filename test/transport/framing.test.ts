@@ -11,7 +11,7 @@ import {
   slipEncode,
 } from '../../src/transport/framing.js';
 import { hex } from '../helpers/hex.js';
-import { Random } from '../helpers/random.js';
+import { type Random, seeded } from '../helpers/random.js';
 
 function randomFrames(r: Random): Uint8Array[] {
   return Array.from({ length: r.int(1, 40) }, () => {
@@ -43,15 +43,17 @@ for (const [name, make, frameIt] of [
   ['length prefix', () => new LengthPrefixDecoder(1 << 20), lengthPrefix],
   ['SLIP', () => new SlipDecoder(1 << 20), slipEncode],
 ] as const) {
-  test(`${name}: random frames in random chunks come out whole and in order`, () => {
-    const r = new Random();
-    for (let round = 0; round < 200; round++) {
-      const frames = randomFrames(r);
-      const stream = Buffer.concat(frames.map((f) => frameIt(f)));
-      const out = feed(make(), stream, r);
-      assert.deepEqual(out.map(hex), frames.map(hex), r.replay);
-    }
-  });
+  test(
+    `${name}: random frames in random chunks come out whole and in order`,
+    seeded((r) => {
+      for (let round = 0; round < 200; round++) {
+        const frames = randomFrames(r);
+        const stream = Buffer.concat(frames.map((f) => frameIt(f)));
+        const out = feed(make(), stream, r);
+        assert.deepEqual(out.map(hex), frames.map(hex), r.replay);
+      }
+    }),
+  );
 }
 
 test('length prefix: an empty frame is skipped, an oversized one refused', () => {
