@@ -5,6 +5,7 @@ import { DEFAULT_MAX_PACKET_SIZE } from '../codec/decode.js';
 import { OscConfigError, SendError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
 import { type HasServerLink, SERVER_LINK, type Sink } from '../transport/link.js';
+import { checkOptionNames } from '../transport/options.js';
 import { Sender } from '../transport/sender.js';
 import { type StreamLimits, StreamLink } from '../transport/stream.js';
 import { closeUdp, interfaceAddress, isBroadcastAddress, resolveHost, sendUdp } from '../transport/udp.js';
@@ -65,6 +66,20 @@ interface ReplyTarget {
 }
 
 const TARGET_KEYS = ['url', 'host', 'port', 'proto', 'path'];
+/** Every option an Address takes, checked at construction (plain JavaScript gets no other check). */
+const ADDRESS_OPTIONS = [
+  'slip',
+  'noDelay',
+  'maxPacketSize',
+  'maxWriteBuffer',
+  'writeTimeout',
+  'ttl',
+  'iface',
+  'ip',
+  'server',
+] as const satisfies readonly (keyof AddressOptions)[];
+// (a compile error here names an option missing from the list above)
+const _everyOption: readonly (typeof ADDRESS_OPTIONS)[number][] = [] as (keyof AddressOptions)[];
 
 /**
  * A destination for OSC packets: `new Address({ url: 'osc.udp://localhost:9000/' })`,
@@ -93,8 +108,26 @@ export class Address extends Sender implements AsyncDisposable {
   readonly #maxPacketSize: number;
   readonly #limits: StreamLimits;
 
-  constructor(target: AddressTarget | ReplyTarget, options: AddressOptions = {}) {
+  /** `new Address('osc.udp://host:9000')` is `new Address({ url: 'osc.udp://host:9000' })`. */
+  constructor(target: AddressTarget | ReplyTarget | string, options: AddressOptions = {}) {
     super();
+    if (typeof target === 'string') target = { url: target };
+    if (typeof target !== 'object' || target === null) {
+      throw new OscConfigError(
+        'ERR_OSC_INVALID_OPTIONS',
+        'new Address(url), new Address({ url }) or new Address({ host, port, proto })',
+      );
+    }
+    if (typeof options !== 'object' || options === null) {
+      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'the options of an Address are an object');
+    }
+    if (!(REPLY_SINK in target)) {
+      checkOptionNames('an Address target', target, TARGET_KEYS, {
+        names: ADDRESS_OPTIONS,
+        hint: 'options go second, new Address({ url }, { slip: true })',
+      });
+    }
+    checkOptionNames('Address', options, ADDRESS_OPTIONS);
     this.#options = options;
     this.#maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
     for (const key of ['maxPacketSize', 'maxWriteBuffer', 'writeTimeout'] as const) {
@@ -119,9 +152,6 @@ export class Address extends Sender implements AsyncDisposable {
       return;
     }
     this.#reply = undefined;
-    if (typeof target !== 'object' || target === null) {
-      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'new Address({ url }) or new Address({ host, port, proto })');
-    }
     if ('url' in target && target.url !== undefined) {
       const extra = TARGET_KEYS.filter((k) => k !== 'url' && (target as Record<string, unknown>)[k] !== undefined);
       if (extra.length > 0) {

@@ -4,10 +4,21 @@ import { OscConfigError } from './errors.js';
 // would be ignored in silence. Constructors check the names they are given against the ones they
 // know, and say which known name was probably meant.
 
-/** Throws OscConfigError for an option name not in `known`, naming the nearest known one. */
-export function checkOptionNames(what: string, options: object, known: readonly string[]): void {
+/**
+ * Throws OscConfigError for an option name not in `known`, naming the nearest known one — or, for a
+ * name in `elsewhere.names`, saying that it belongs there (`elsewhere.hint`).
+ */
+export function checkOptionNames(
+  what: string,
+  options: object,
+  known: readonly string[],
+  elsewhere?: { readonly names: readonly string[]; readonly hint: string },
+): void {
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue;
+    if (elsewhere?.names.includes(name)) {
+      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `${name} is not part of ${what}: ${elsewhere.hint}`);
+    }
     const nearest = closest(name, known);
     throw new OscConfigError(
       'ERR_OSC_INVALID_OPTIONS',

@@ -115,3 +115,28 @@ describe('plain JavaScript callers', () => {
     unknown({ colour: 'blue' }, undefined);
   });
 });
+
+describe('plain JavaScript callers of Address', () => {
+  test('new Address(url) takes the URL', async () => {
+    const server = await new Server('osc.udp://127.0.0.1:0').start();
+    const address = new Address(server.url);
+    try {
+      assert.equal(address.url, server.url);
+      const got = server.route('/x', 'i').sub();
+      await address.send('/x', 1);
+      assert.deepEqual((await got.next()).value, [1]);
+    } finally {
+      await address.close();
+      await server.stop();
+    }
+  });
+
+  test('unknown names, and options put in the target, throw OscConfigError saying what to write', () => {
+    const bad = (make: () => unknown, text: RegExp) =>
+      assert.throws(make, (e: unknown) => e instanceof OscConfigError && text.test(e.message));
+    bad(() => new Address({ url: 'osc.tcp://localhost:9000', slip: true } as never), /options go second/);
+    bad(() => new Address({ url: 'osc.udp://localhost:9000' }, { noDelya: true } as never), /did you mean noDelay\?/);
+    bad(() => new Address({ hots: 'x', port: 9000 } as never), /did you mean host\?/);
+    bad(() => new Address(7 as never), /new Address\(url\)/);
+  });
+});
