@@ -1,5 +1,6 @@
 import { SENDING } from '../codec/alloc.js';
 import { Bundle, type BundleElement } from '../codec/bundle.js';
+import { DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
 import { encodeFrom, encodeMessageFrom } from '../codec/encode.js';
 import { OscEncodeError } from '../codec/errors.js';
 import { type ArgsTarget, checkPath, Message, type TypedPath } from '../codec/message.js';
@@ -91,6 +92,24 @@ export abstract class Sender {
       return Promise.reject(err);
     }
     return this.bundle(message, timetag);
+  }
+
+  /**
+   * Sends an already-encoded packet, byte for byte (to forward what a server received, or replay a
+   * recording). It is decoded first, and rejects with `OscDecodeError` if it is not valid OSC.
+   */
+  packet(bytes: Uint8Array): Promise<number> {
+    try {
+      if (!(bytes instanceof Uint8Array)) {
+        throw new OscEncodeError('ERR_OSC_INVALID_VALUE', 'packet() sends a Uint8Array of OSC bytes', {
+          value: bytes,
+        });
+      }
+      decode(bytes, { maxPacketSize: Math.max(DEFAULT_MAX_PACKET_SIZE, bytes.length) });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.sendPacket(bytes);
   }
 
   #sendEncoded(packet: Message | Bundle): Promise<number> {
