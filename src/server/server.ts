@@ -908,7 +908,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
 
   #rawPacket(data: Uint8Array, decoded: Message | Bundle, origin: Origin): void {
     const record = new PacketRecord(
-      data.slice(), // a TCP frame is a view into a read that may be reused
+      new Uint8Array(data), // a copy: a TCP frame is a view into a read that may be reused (Buffer.slice would not copy)
       decoded,
       TimeTag.now(),
       () => sourceFor(this.#replies, origin),
