@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import { Bundle } from '../codec/bundle.js';
 import { DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
-import type { ArgsTarget, Message, TypedPath } from '../codec/message.js';
+import type { ArgsTarget, InferredArg, Message, TypedPath } from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
 import type { ArgsOf, Typespec } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
@@ -400,7 +400,7 @@ export class Address extends Sender implements AsyncDisposable {
   ): Promise<Received<ReplyArgs<R>>>;
   request<R extends ReplyAt = string>(
     path: string,
-    args?: readonly OscArg[],
+    args?: readonly InferredArg[],
     options?: RequestOptions<R>,
   ): Promise<Received<ReplyArgs<R>>>;
   async request(

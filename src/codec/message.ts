@@ -1,5 +1,6 @@
 import { encode } from './encode.js';
 import { OscEncodeError } from './errors.js';
+import { type Marked, unmark } from './marks.js';
 import { TimeTag } from './timetag.js';
 import { type ArgsOf, describe, inferTypetags, type Typespec, typespecString } from './typespec.js';
 import { Char, INFINITUM, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
@@ -9,6 +10,9 @@ export interface TypedPath<T extends Typespec = Typespec> {
   readonly path: string;
   readonly typespec: T;
 }
+
+/** What typetags can be inferred from: an OSC value, or a number marked with its typetag (`float(1)`). */
+export type InferredArg = OscArg | Marked;
 
 /** The key of a type-only brand: the argument tuple a target takes (a server's `Route<A>` carries one). */
 export const ARGS: unique symbol = Symbol('aiolo.args');
@@ -31,11 +35,14 @@ export class Message<A extends readonly OscArg[] = readonly OscArg[]> {
   readonly typetags: string;
   readonly args: Readonly<A>;
 
+  constructor(path: string, ...args: A);
+  /** With marked numbers (`float(1)`), whose typetags the marks give; `args` holds the plain values. */
+  constructor(path: string, ...args: InferredArg[]);
   constructor(path: string, ...args: A) {
     checkPath(path);
     this.path = path;
     this.typetags = inferTypetags(args);
-    this.args = args;
+    this.args = unmark(args);
   }
 
   /**

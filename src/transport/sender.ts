@@ -3,7 +3,8 @@ import { Bundle, type BundleElement } from '../codec/bundle.js';
 import { DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
 import { encodeFrom, encodeMessageFrom } from '../codec/encode.js';
 import { OscEncodeError } from '../codec/errors.js';
-import { type ArgsTarget, checkPath, Message, type TypedPath } from '../codec/message.js';
+import { unmark } from '../codec/marks.js';
+import { type ArgsTarget, checkPath, type InferredArg, Message, type TypedPath } from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
 import { type ArgsOf, inferTypetags, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
@@ -12,7 +13,7 @@ import type { Proto } from './url.js';
 type Target = string | TypedPath | ArgsTarget<readonly OscArg[]>;
 
 function encodeFor(target: Target, args: readonly unknown[]): Uint8Array {
-  if (typeof target === 'string') return encodeMessageFrom(SENDING, target, inferTypetags(args), args);
+  if (typeof target === 'string') return encodeMessageFrom(SENDING, target, inferTypetags(args), unmark(args));
   if (typeof target.path !== 'string') {
     throw new OscEncodeError('ERR_OSC_INVALID_PATH', 'cannot send to ANY_PATH: a message needs a literal path', {
       value: target.path,
@@ -42,7 +43,7 @@ export abstract class Sender {
    */
   send<A extends readonly OscArg[]>(target: ArgsTarget<A>, ...args: A): Promise<number>;
   send<T extends Typespec>(target: TypedPath<T>, ...args: ArgsOf<T>): Promise<number>;
-  send(path: string, ...args: OscArg[]): Promise<number>;
+  send(path: string, ...args: InferredArg[]): Promise<number>;
   send(target: Target, ...args: unknown[]): Promise<number> {
     let packet: Uint8Array;
     try {
@@ -78,7 +79,7 @@ export abstract class Sender {
   /** Sends a message in a bundle stamped `seconds` from now: the receiver dispatches it then. */
   delay<A extends readonly OscArg[]>(seconds: number, target: ArgsTarget<A>, ...args: A): Promise<number>;
   delay<T extends Typespec>(seconds: number, target: TypedPath<T>, ...args: ArgsOf<T>): Promise<number>;
-  delay(seconds: number, path: string, ...args: OscArg[]): Promise<number>;
+  delay(seconds: number, path: string, ...args: InferredArg[]): Promise<number>;
   delay(seconds: number, target: Target, ...args: unknown[]): Promise<number> {
     let message: Message;
     let timetag: TimeTag;
