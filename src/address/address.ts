@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import { Bundle } from '../codec/bundle.js';
 import { DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
-import type { ArgsTarget, InferredArg, Message, TypedPath } from '../codec/message.js';
+import type { ArgsTarget, Message, MessageTarget, SendArgs, TypedPath } from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
 import type { ArgsOf, Typespec } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
@@ -388,19 +388,9 @@ export class Address extends Sender implements AsyncDisposable {
    * (`ERR_OSC_ABORTED`) when `signal` aborts, or the send's `SendError`/`OscEncodeError`.
    * Concurrent requests for the same reply path take replies in the order they were made.
    */
-  request<A extends readonly OscArg[], R extends ReplyAt = string>(
-    target: ArgsTarget<A>,
-    args: A,
-    options?: RequestOptions<R>,
-  ): Promise<Received<ReplyArgs<R>>>;
-  request<T extends Typespec, R extends ReplyAt = string>(
-    target: TypedPath<T>,
-    args: ArgsOf<T>,
-    options?: RequestOptions<R>,
-  ): Promise<Received<ReplyArgs<R>>>;
-  request<R extends ReplyAt = string>(
-    path: string,
-    args?: readonly InferredArg[],
+  request<X extends MessageTarget, R extends ReplyAt = string>(
+    target: X,
+    args?: Readonly<SendArgs<X>>,
     options?: RequestOptions<R>,
   ): Promise<Received<ReplyArgs<R>>>;
   async request(

@@ -4,7 +4,14 @@ import { DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
 import { encodeFrom, encodeMessageFrom } from '../codec/encode.js';
 import { OscEncodeError } from '../codec/errors.js';
 import { unmark } from '../codec/marks.js';
-import { type ArgsTarget, checkPath, type InferredArg, Message, type TypedPath } from '../codec/message.js';
+import {
+  type ArgsTarget,
+  checkPath,
+  Message,
+  type MessageTarget,
+  type SendArgs,
+  type TypedPath,
+} from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
 import { type ArgsOf, inferTypetags, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
@@ -41,10 +48,10 @@ export abstract class Sender {
    * Sends a message: to a route (its typespec types and encodes the arguments), to a
    * `{ path, typespec }`, or to a path string (typetags inferred from the values).
    */
-  send<A extends readonly OscArg[]>(target: ArgsTarget<A>, ...args: A): Promise<number>;
-  send<T extends Typespec>(target: TypedPath<T>, ...args: ArgsOf<T>): Promise<number>;
-  send(path: string, ...args: InferredArg[]): Promise<number>;
-  send(target: Target, ...args: unknown[]): Promise<number> {
+  // One signature rather than overloads, so that a value that does not fit is reported at that
+  // value, not at the target (TypeScript reports a failed overload set at its last overload).
+  send<X extends MessageTarget>(target: X, ...args: SendArgs<X>): Promise<number>;
+  send(target: Target, ...args: readonly unknown[]): Promise<number> {
     let packet: Uint8Array;
     try {
       packet = encodeFor(target, args);
@@ -77,10 +84,8 @@ export abstract class Sender {
   }
 
   /** Sends a message in a bundle stamped `seconds` from now: the receiver dispatches it then. */
-  delay<A extends readonly OscArg[]>(seconds: number, target: ArgsTarget<A>, ...args: A): Promise<number>;
-  delay<T extends Typespec>(seconds: number, target: TypedPath<T>, ...args: ArgsOf<T>): Promise<number>;
-  delay(seconds: number, path: string, ...args: InferredArg[]): Promise<number>;
-  delay(seconds: number, target: Target, ...args: unknown[]): Promise<number> {
+  delay<X extends MessageTarget>(seconds: number, target: X, ...args: SendArgs<X>): Promise<number>;
+  delay(seconds: number, target: Target, ...args: readonly unknown[]): Promise<number> {
     let message: Message;
     let timetag: TimeTag;
     try {
