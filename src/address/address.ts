@@ -6,7 +6,6 @@ import { Bundle } from '../codec/bundle.js';
 import { DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
 import type { ArgsTarget, Message, MessageTarget, SendArgs, TypedPath } from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
-import type { ArgsOf, Typespec } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import { checkTimeout, withDeadline } from '../transport/deadline.js';
 import { OscConfigError, SendError } from '../transport/errors.js';

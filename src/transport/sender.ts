@@ -13,7 +13,7 @@ import {
   type TypedPath,
 } from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
-import { type ArgsOf, inferTypetags, type Typespec, typespecString } from '../codec/typespec.js';
+import { inferTypetags, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import type { Proto } from './url.js';
 
