@@ -74,7 +74,7 @@ export {
   type Received,
   Route,
 } from './server/route.js';
-export { Server, type ServerEvents, type ServerOptions, type ServerStats } from './server/server.js';
+export { Server, type ServerEvents, type ServerOptions, type ServerStats, type Started } from './server/server.js';
 export {
   DEFAULT_HIGH_WATER_MARK,
   type OverflowPolicy,
@@ -83,6 +83,8 @@ export {
 } from './server/subscription.js';
 export type { WaitOptions } from './transport/deadline.js';
 export {
+  ConnectionError,
+  type ConnectionErrorCode,
   OscAbortError,
   OscClosedError,
   OscConfigError,

@@ -12,8 +12,8 @@ import { OscConfigError, SendError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
 import { type HasServerLink, SERVER_LINK, type Sink } from '../transport/link.js';
 import { Sender } from '../transport/sender.js';
-import { StreamLink } from '../transport/stream.js';
-import { closeUdp, interfaceAddress, resolveHost, sendUdp } from '../transport/udp.js';
+import { type StreamLimits, StreamLink } from '../transport/stream.js';
+import { closeUdp, interfaceAddress, isBroadcastAddress, resolveHost, sendUdp } from '../transport/udp.js';
 import { openUnixClient, type UnixClient } from '../transport/unix.js';
 import { formatUrl, isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
 import {
@@ -41,6 +41,24 @@ export interface AddressOptions {
   readonly slip?: boolean | undefined;
   /** TCP: disable Nagle's algorithm, so each packet leaves at once. Default true. */
   readonly noDelay?: boolean | undefined;
+  /**
+   * Largest packet this address sends; a larger one rejects with `ERR_OSC_PACKET_TOO_LARGE` before
+   * anything is written. Default 1 MiB, a server's default `maxPacketSize`: a TCP server closes
+   * the connection on a larger frame, and what was sent after it would be lost. (UDP carries
+   * 65507 bytes at most, a Unix datagram 65536, whatever this says.)
+   */
+  readonly maxPacketSize?: number | undefined;
+  /**
+   * TCP: bytes of sends that may wait for the peer to read them (beyond what the kernel buffers);
+   * a send past it closes the connection and rejects what was waiting with
+   * `ERR_OSC_WRITE_BUFFER_FULL`. One packet always fits an empty buffer. Default 4 MiB.
+   */
+  readonly maxWriteBuffer?: number | undefined;
+  /**
+   * TCP: milliseconds sends may wait with none completing (a peer that does not read) before the
+   * connection is closed and they reject with `ERR_OSC_WRITE_TIMEOUT`. 0: never. Default 10 s.
+   */
+  readonly writeTimeout?: number | undefined;
   /** UDP multicast: TTL of what is sent. Default 1. */
   readonly ttl?: number | undefined;
   /** UDP multicast: the interface (name) or its IPv4 address (`ip`) to send from. */
@@ -51,6 +69,12 @@ export interface AddressOptions {
    * server's port, so replies reach its routes; over TCP the server dispatches what comes back.
    */
   readonly server?: HasServerLink | undefined;
+}
+
+/** Whether a send that failed with its connection may be tried once more on a new one. */
+function retriable(err: unknown): boolean {
+  const code = (err as SendError).code;
+  return code !== 'ERR_OSC_WRITE_BUFFER_FULL' && code !== 'ERR_OSC_WRITE_TIMEOUT';
 }
 
 /** A reply path, made by a server for a message's `source`. */
@@ -85,10 +109,23 @@ export class Address extends Sender implements AsyncDisposable {
   #connecting: Socket | undefined;
   #unix: Promise<UnixClient> | undefined;
   #closed = false;
+  readonly #maxPacketSize: number;
+  readonly #limits: StreamLimits;
 
   constructor(target: AddressTarget | ReplyTarget, options: AddressOptions = {}) {
     super();
     this.#options = options;
+    this.#maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+    for (const key of ['maxPacketSize', 'maxWriteBuffer', 'writeTimeout'] as const) {
+      const v = options[key];
+      if (v !== undefined && !(Number.isInteger(v) && v >= (key === 'writeTimeout' ? 0 : 1))) {
+        throw new OscConfigError(
+          'ERR_OSC_INVALID_OPTIONS',
+          `${key} is a whole number of ${key === 'writeTimeout' ? 'milliseconds' : 'bytes'}, got ${v}`,
+        );
+      }
+    }
+    this.#limits = { maxWriteBuffer: options.maxWriteBuffer, writeTimeout: options.writeTimeout };
     if (REPLY_SINK in target) {
       const sink = target[REPLY_SINK];
       this.#reply = sink;
@@ -184,6 +221,16 @@ export class Address extends Sender implements AsyncDisposable {
   protected sendPacket(packet: Uint8Array): Promise<number> {
     if (this.#reply !== undefined) return this.#reply.send(packet);
     if (this.#closed) return Promise.reject(new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`));
+    if (packet.length > this.#maxPacketSize) {
+      // refused here rather than by the peer: a TCP server closes the connection on an oversized
+      // frame, and whatever was sent after it would "succeed" into a closed socket
+      return Promise.reject(
+        new SendError(
+          'ERR_OSC_PACKET_TOO_LARGE',
+          `a ${packet.length}-byte packet is larger than maxPacketSize (${this.#maxPacketSize}) of ${this.url}`,
+        ),
+      );
+    }
     switch (this.#scheme) {
       case 'udp': {
         // the common case without a promise of its own: an open socket of this address's own
@@ -247,7 +294,7 @@ export class Address extends Sender implements AsyncDisposable {
           socket.setMulticastTTL(this.#options.ttl ?? 1);
           const local = interfaceAddress(this.#options.iface, this.#options.ip);
           if (local !== undefined) socket.setMulticastInterface(local);
-        } else if (address === '255.255.255.255') {
+        } else if (family === 4 && isBroadcastAddress(address)) {
           await bind();
           socket.setBroadcast(true);
         }
@@ -277,8 +324,9 @@ export class Address extends Sender implements AsyncDisposable {
       try {
         return await link.write(packet);
       } catch (err) {
-        // as liblo: a connection that failed under a send is replaced, and the send tried once more
-        if (!link.closed || this.#closed) throw err;
+        // as liblo: a connection that failed under a send is replaced, and the send tried once more;
+        // but not when the peer was not reading: that send is given up, as the limit says
+        if (!link.closed || this.#closed || !retriable(err)) throw err;
       }
     }
     const current = this.#tcp;
@@ -312,10 +360,12 @@ export class Address extends Sender implements AsyncDisposable {
       if (server === undefined) socket.unref(); // as for UDP: idle, it does not hold the process open
       const link =
         server !== undefined
-          ? server.attachStream(socket, framing)
+          ? server.attachStream(socket, framing, this.#limits)
           : new StreamLink(socket, {
               maxFrame: DEFAULT_MAX_PACKET_SIZE,
               writeFraming: framing,
+              limits: this.#limits,
+              client: true,
               // without a server, what the peer sends back goes to requests waiting for a reply
               handlers: {
                 frame: (packet, l) => this.#ownReply(packet, { url: this.url, proto: 'tcp', send: (p) => l.write(p) }),

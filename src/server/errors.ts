@@ -9,13 +9,13 @@ export class RouteError extends OscError {
   }
 }
 
-/** A subscription with `overflow: 'error'` fell behind by more than its `highWaterMark`. */
+/** A subscription with `overflow: 'error'` fell behind by more than its `highWaterMark` or `highWaterBytes`. */
 export class OscOverflowError extends OscError {
   override readonly name = 'OscOverflowError';
   declare readonly code: 'ERR_OSC_OVERFLOW';
   readonly dropped: number;
-  constructor(highWaterMark: number, dropped: number) {
-    super('ERR_OSC_OVERFLOW', `subscription fell more than ${highWaterMark} messages behind; ${dropped} dropped`);
+  constructor(limit: string, dropped: number) {
+    super('ERR_OSC_OVERFLOW', `subscription fell more than ${limit} behind; ${dropped} dropped`);
     this.dropped = dropped;
   }
 }

@@ -13,11 +13,19 @@ import { TimeTag } from '../codec/timetag.js';
 import { type AnyArgs, type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import { KernelDrops } from '../transport/drops.js';
-import { OscConfigError, SendError, StartError } from '../transport/errors.js';
+import { type ConnectionError, OscConfigError, SendError, StartError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
 import { type Dispatched, SERVER_LINK, type ServerLink, type Sink } from '../transport/link.js';
+import { checkOptionNames } from '../transport/options.js';
 import type { Sender } from '../transport/sender.js';
-import { StreamLink } from '../transport/stream.js';
+import {
+  DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_WRITE_BUFFER,
+  DEFAULT_WRITE_TIMEOUT,
+  ReadBudget,
+  type StreamLimits,
+  StreamLink,
+} from '../transport/stream.js';
 import { bindUdp, closeUdp, sendUdp } from '../transport/udp.js';
 import { bindUnix, type UnixServer } from '../transport/unix.js';
 import { formatUrl, isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
@@ -70,6 +78,36 @@ export interface ServerOptions {
   readonly recvBufferSize?: number | undefined;
   /** TCP connections served at once; more are refused. Default 1024. */
   readonly maxConnections?: number | undefined;
+  /**
+   * TCP, when `maxConnections` are open: `'evict'` (default) closes the connection that has been
+   * silent the longest (no byte read, no write completed) to make room, so silent connections
+   * cannot lock newcomers out; `'refuse'` closes the newcomer. A connection whose reading a
+   * consumer holds (`overflow: 'pause'`) is never evicted.
+   */
+  readonly whenFull?: 'evict' | 'refuse' | undefined;
+  /**
+   * TCP: milliseconds a connection may be silent (nothing read, no write completed) before the
+   * server closes it (`'hangup'`, `ERR_OSC_IDLE_TIMEOUT`); it closes between one and two of these
+   * after the last byte. Default 0: never, as a quiet listener is a normal OSC client and
+   * `whenFull: 'evict'` already keeps silent connections from filling the server.
+   */
+  readonly idleTimeout?: number | undefined;
+  /**
+   * TCP: bytes of replies a connection may have waiting for its peer to read them (beyond what the
+   * kernel buffers); a send past it closes the connection (`ERR_OSC_WRITE_BUFFER_FULL`). One
+   * packet is always accepted into an empty buffer. Default 4 MiB.
+   */
+  readonly maxWriteBuffer?: number | undefined;
+  /**
+   * TCP: milliseconds buffered replies may wait with none of them completing before the
+   * connection is closed (`ERR_OSC_WRITE_TIMEOUT`): a peer that does not read. 0: never. Default 10 s.
+   */
+  readonly writeTimeout?: number | undefined;
+  /**
+   * TCP: bytes of partial frames all connections may hold together; past it, the connection
+   * holding the most is closed (`ERR_OSC_READ_BUFFER_FULL`). Default 64 MiB.
+   */
+  readonly maxBufferedBytes?: number | undefined;
   /** Bundled messages waiting for their time; more are dropped and reported. Default 65536. */
   readonly maxQueued?: number | undefined;
   /**
@@ -124,6 +162,10 @@ export interface ServerStats {
   connections: number;
   /** TCP connections closed at once because `maxConnections` were open. */
   refused: number;
+  /** TCP connections the server closed because the peer broke a limit (see `'hangup'`). */
+  hangups: number;
+  /** Bytes of partial TCP frames held right now, across connections (bounded by `maxBufferedBytes`). */
+  buffered: number;
 }
 
 export interface ServerEvents {
@@ -143,6 +185,12 @@ export interface ServerEvents {
   connection: [source: Address];
   /** A TCP connection was closed at once: `maxConnections` were already open. */
   refused: [remote: { address: string; port: number }];
+  /**
+   * The server closed a TCP connection because its peer broke a limit; `error.code` says which:
+   * `ERR_OSC_WRITE_BUFFER_FULL`, `ERR_OSC_WRITE_TIMEOUT` (it does not read), `ERR_OSC_IDLE_TIMEOUT`,
+   * `ERR_OSC_EVICTED` (silent the longest when a newcomer needed room), `ERR_OSC_READ_BUFFER_FULL`.
+   */
+  hangup: [error: ConnectionError, source: Address];
 }
 
 type Origin =
@@ -164,6 +212,34 @@ interface Config {
   readonly path: string | undefined;
   readonly multicast: MultiCast | undefined;
 }
+
+/** Every option a Server takes, checked at construction (plain JavaScript gets no other check). */
+const SERVER_OPTIONS = [
+  'url',
+  'port',
+  'proto',
+  'host',
+  'multicast',
+  'queue',
+  'coerce',
+  'maxPacketSize',
+  'maxDepth',
+  'extendedTypes',
+  'recvBufferSize',
+  'maxConnections',
+  'whenFull',
+  'idleTimeout',
+  'maxWriteBuffer',
+  'writeTimeout',
+  'maxBufferedBytes',
+  'maxQueued',
+  'maxQueuedBytes',
+  'maxScheduleAhead',
+  'maxPatternSteps',
+  'socketMode',
+] as const satisfies readonly (keyof ServerOptions)[];
+// (a compile error here names an option missing from the list above)
+const _everyOption: readonly (typeof SERVER_OPTIONS)[number][] = [] as (keyof ServerOptions)[];
 
 const CONFLICTS: [string, string][] = [
   ['url', 'port'],
@@ -238,6 +314,17 @@ function configure(options: ServerOptions): Config {
 }
 
 /**
+ * A server as `start()` resolves it: where it listens is known, so `url` and `port` are plain
+ * values — `const server = await new Server({ proto: 'tcp' }).start(); server.port` is a number.
+ * (The type describes the server until `stop()`, after which they are undefined again.)
+ */
+export type Started<S extends Server = Server> = S & {
+  readonly running: true;
+  readonly url: string;
+  readonly port: number;
+};
+
+/**
  * An OSC server: listens on UDP (IPv4 or IPv6), TCP (length-prefixed or SLIP framing, detected per
  * connection), a Unix datagram socket, or a multicast group, and dispatches what arrives to its
  * routes' subscriptions — bundled messages at their timetag. Network input never throws: malformed
@@ -275,6 +362,8 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     overflowed: 0,
     connections: 0,
     refused: 0,
+    hangups: 0,
+    buffered: 0,
   };
   readonly #links = new Set<StreamLink>();
   readonly #onDrop = (sub: Subscription<unknown>, dropped: number): void => {
@@ -314,8 +403,17 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   #accepting = false;
   readonly #replies: ReplyContext = { udp: () => this.#udp, unix: () => this.#unix };
 
-  constructor(options: ServerOptions = {}) {
+  /** `new Server('osc.tcp://:9000')` is `new Server({ url: 'osc.tcp://:9000' })`. */
+  constructor(options: ServerOptions | string = {}) {
     super();
+    if (typeof options === 'string') options = { url: options };
+    if (typeof options !== 'object' || options === null) {
+      throw new OscConfigError(
+        'ERR_OSC_INVALID_OPTIONS',
+        'new Server(url) or new Server({ url }, { port, proto }, ...)',
+      );
+    }
+    checkOptionNames('Server', options, SERVER_OPTIONS);
     this.#options = options;
     this.#config = configure(options);
     this.multicast = this.#config.multicast;
@@ -348,7 +446,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     return this.#config.proto;
   }
 
-  /** The port listened on, once started (the real one when 0 was asked for). */
+  /** The port listened on, once started (the real one when 0 was asked for; 0 for a Unix server, as in liblo). */
   get port(): number | undefined {
     return this.#port;
   }
@@ -469,8 +567,8 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
    * Starts listening. Resolves once bound; rejects with {@link StartError}. Calling it while running
    * does nothing. Calls to `start()` and `stop()` take effect in order: the last one wins.
    */
-  start(): Promise<void> {
-    return this.#enqueue(() => (this.#running ? undefined : this.#start()));
+  start(): Promise<Started<this>> {
+    return this.#enqueue(() => (this.#running ? undefined : this.#start())).then(() => this as Started<this>);
   }
 
   /** Runs lifecycle operations one after another, whatever became of the one before. */
@@ -509,14 +607,23 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
         break;
       }
       case 'tcp': {
-        const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
-        server.maxConnections = this.#options.maxConnections ?? 1024;
-        server.on('drop', (data) => {
-          this.#stats.refused++;
-          if (this.listenerCount('refused') > 0) {
-            this.emit('refused', { address: data?.remoteAddress ?? '', port: data?.remotePort ?? 0 });
-          }
-        });
+        const o = this.#options;
+        // the connections this listener accepted, and the limits they share (aiolo counts and
+        // evicts them itself: net.Server's maxConnections can only refuse)
+        const pool: AcceptPool = {
+          accepted: new Set(),
+          maxConnections: o.maxConnections ?? 1024,
+          evict: (o.whenFull ?? 'evict') === 'evict',
+          limits: {
+            maxWriteBuffer: o.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER,
+            writeTimeout: o.writeTimeout ?? DEFAULT_WRITE_TIMEOUT,
+            idleTimeout: o.idleTimeout ?? 0,
+            budget: new ReadBudget(o.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES, (used) => {
+              this.#stats.buffered = used;
+            }),
+          },
+        };
+        const server = createServer({ noDelay: true }, (socket) => this.#accept(socket, pool));
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen({ port: c.port, host: c.host ?? '0.0.0.0' }, () => {
@@ -548,7 +655,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
         this.#unix = await bindUnix(c.path as string, this.#options.socketMode ?? 0o600, (packet, from) =>
           this.#packet(packet, { kind: 'unix', from }),
         );
-        this.#port = undefined;
+        this.#port = 0; // as liblo's lo_server_get_port for a Unix server
         this.#url = formatUrl('unix', undefined, undefined, c.path);
         break;
       }
@@ -613,36 +720,81 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   get [SERVER_LINK](): ServerLink {
     return {
       datagramSocket: this.#udp,
-      attachStream: (socket: Socket, writeFraming: Framing) => this.#attach(socket, writeFraming),
+      attachStream: (socket: Socket, writeFraming: Framing, limits?: StreamLimits) =>
+        this.#attach(socket, writeFraming, undefined, limits),
       watch: (path, watcher) => this.#watch(path, watcher),
     };
   }
 
   // ---- receiving
 
-  #accept(socket: Socket): void {
-    const link = this.#attach(socket, undefined);
+  #accept(socket: Socket, pool: AcceptPool): void {
+    if (pool.accepted.size >= pool.maxConnections) {
+      // the connection silent the longest makes room, unless a consumer holds it (its silence is ours)
+      let idlest: StreamLink | undefined;
+      if (pool.evict) {
+        for (const l of pool.accepted) {
+          if (!l.held && !l.closed && (idlest === undefined || l.lastActive < idlest.lastActive)) idlest = l;
+        }
+      }
+      if (idlest === undefined) {
+        const remote = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+        socket.on('error', () => {});
+        socket.destroy();
+        this.#stats.refused++;
+        if (this.listenerCount('refused') > 0) this.emit('refused', remote);
+        return;
+      }
+      pool.accepted.delete(idlest);
+      idlest.hangup(
+        'ERR_OSC_EVICTED',
+        `maxConnections (${pool.maxConnections}) were open and a new one arrived; this one had been silent the longest`,
+      );
+    }
+    const link = this.#attach(socket, undefined, pool);
+    if (link.closed) return;
+    pool.accepted.add(link);
     if (this.listenerCount('connection') > 0) this.emit('connection', sourceFor(this.#replies, { kind: 'tcp', link }));
   }
 
-  #attach(socket: Socket, writeFraming: Framing | undefined): StreamLink {
+  #attach(socket: Socket, writeFraming: Framing | undefined, pool?: AcceptPool, limits?: StreamLimits): StreamLink {
     const link = new StreamLink(socket, {
       maxFrame: this.#maxPacketSize,
       ...(writeFraming === undefined ? {} : { writeFraming }),
+      // connections accepted get the server's limits; an address's, its own
+      limits: pool?.limits ?? limits,
+      client: pool === undefined,
       handlers: {
         frame: (packet, l) => this.#packet(packet, { kind: 'tcp', link: l }),
         framingError: (err, l) => {
           this.#malformed(
-            new OscDecodeError(
-              'ERR_OSC_TOO_LARGE',
-              0,
-              `TCP frame of ${err.size} bytes exceeds maxPacketSize ${this.#maxPacketSize}; closing the connection`,
-            ),
+            err.code === 'ERR_OSC_TRUNCATED'
+              ? new OscDecodeError(
+                  'ERR_OSC_TRUNCATED',
+                  err.size,
+                  `the connection ended in the middle of a TCP frame, ${err.size} bytes into it; those bytes are dropped`,
+                )
+              : new OscDecodeError(
+                  'ERR_OSC_TOO_LARGE',
+                  0,
+                  `TCP frame of ${err.size} bytes exceeds maxPacketSize ${this.#maxPacketSize}; closing the connection`,
+                ),
             { kind: 'tcp', link: l },
             new Uint8Array(0),
           );
         },
+        hangup: (err, l) => {
+          this.#stats.hangups++;
+          debug('hangup: %s', err.message);
+          if (this.listenerCount('hangup') === 0) return;
+          try {
+            this.emit('hangup', err, sourceFor(this.#replies, { kind: 'tcp', link: l }));
+          } catch (e) {
+            rethrowLater(e);
+          }
+        },
         closed: (l) => {
+          pool?.accepted.delete(l);
           if (this.#links.delete(l)) this.#stats.connections--;
         },
       },
@@ -930,6 +1082,14 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       if (current?.delete(watcher) && current.size === 0) this.#watchers.delete(path);
     };
   }
+}
+
+/** The connections a TCP listener accepted, and the limits they share. */
+interface AcceptPool {
+  readonly accepted: Set<StreamLink>;
+  readonly maxConnections: number;
+  readonly evict: boolean;
+  readonly limits: StreamLimits & { readonly budget: ReadBudget };
 }
 
 /** What reply addresses need of their server: its UDP or Unix socket, while it runs. */

@@ -188,7 +188,10 @@ export class Subscription<T = readonly OscArg[], R extends Route | null = Route>
           return;
         case 'error':
           this.#drop();
-          this.#failure ??= new OscOverflowError(this.highWaterMark, this.#dropped);
+          this.#failure ??= new OscOverflowError(
+            this.pending >= this.highWaterMark ? `${this.highWaterMark} messages` : `${this.highWaterBytes} bytes`,
+            this.#dropped,
+          );
           this.#state = 'draining';
           this.#onEnd(this);
           this.notify?.();

@@ -35,7 +35,10 @@ export class KernelDrops {
       // port (multicast members share it) cannot be told apart, and the count stays unknown
       const ours = ownSocketInodes();
       const mine = rows.map(fields).filter((f) => f[1]?.endsWith(`:${this.#port}`) && ours.has(f[9] as string));
-      if (mine.length !== 1) return undefined;
+      if (mine.length !== 1) {
+        this.#unavailable = mine.length > 1; // (none yet: the socket may not be listed; look again)
+        return undefined;
+      }
       this.#inode = (mine[0] as string[])[9];
     }
     for (const row of rows) {

@@ -30,7 +30,9 @@ export type SendErrorCode =
   | 'ERR_OSC_NO_REPLY_PATH'
   | 'ERR_OSC_CLOSED'
   | 'ERR_OSC_UNKNOWN_PROTOCOL'
-  | 'ERR_OSC_UNIX_UNAVAILABLE';
+  | 'ERR_OSC_UNIX_UNAVAILABLE'
+  | 'ERR_OSC_WRITE_BUFFER_FULL'
+  | 'ERR_OSC_WRITE_TIMEOUT';
 
 /** A packet could not be sent. `cause` holds the socket error, when there is one. */
 export class SendError extends OscError {
@@ -68,5 +70,27 @@ export class OscClosedError extends OscError {
   declare readonly code: 'ERR_OSC_CLOSED';
   constructor(message: string, options?: ErrorOptions) {
     super('ERR_OSC_CLOSED', message, options);
+  }
+}
+
+export type ConnectionErrorCode =
+  | 'ERR_OSC_WRITE_BUFFER_FULL'
+  | 'ERR_OSC_WRITE_TIMEOUT'
+  | 'ERR_OSC_IDLE_TIMEOUT'
+  | 'ERR_OSC_EVICTED'
+  | 'ERR_OSC_READ_BUFFER_FULL';
+
+/**
+ * Why aiolo closed a TCP connection itself: the peer broke one of the limits that keep a server's
+ * memory and connections bounded (a server reports it with `'hangup'`).
+ */
+export class ConnectionError extends OscError {
+  override readonly name = 'ConnectionError';
+  declare readonly code: ConnectionErrorCode;
+  /** The peer, as `host:port`. */
+  readonly peer: string;
+  constructor(code: ConnectionErrorCode, peer: string, message: string) {
+    super(code, message);
+    this.peer = peer;
   }
 }

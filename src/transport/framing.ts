@@ -15,11 +15,15 @@ export type Framing = 'length' | 'slip';
 /** A frame decoder's answer: a frame, nothing yet, or the stream is broken (close it). */
 export type FrameResult = Uint8Array | undefined | FramingError;
 
+/**
+ * The stream cannot go on: a frame announced or grown past the limit (`size` is its size), or the
+ * peer ended the stream in the middle of a frame (`size` is the bytes of it that arrived).
+ */
 export class FramingError {
-  readonly code: 'ERR_OSC_FRAME_TOO_LARGE';
+  readonly code: 'ERR_OSC_FRAME_TOO_LARGE' | 'ERR_OSC_TRUNCATED';
   readonly size: number;
-  constructor(size: number) {
-    this.code = 'ERR_OSC_FRAME_TOO_LARGE';
+  constructor(size: number, code: 'ERR_OSC_FRAME_TOO_LARGE' | 'ERR_OSC_TRUNCATED' = 'ERR_OSC_FRAME_TOO_LARGE') {
+    this.code = code;
     this.size = size;
   }
 }
@@ -42,21 +46,34 @@ export function detectFraming(firstByte: number): Framing {
   return firstByte === END || firstByte === 0x2f || firstByte === 0x23 ? 'slip' : 'length';
 }
 
+const NO_BYTES = new Uint8Array(0);
+/** The first allocation for a partial frame: a small message fits, and doubling starts from here. */
+const PART_MIN = 64;
+/** A SLIP frame buffer grown past this is handed out with its frame, not kept for the next one. */
+const SLIP_KEEP_MAX = 8 * 1024;
+
 export class LengthPrefixDecoder implements FrameDecoder {
   readonly framing = 'length' as const;
   readonly #maxFrame: number;
-  // Chunks not yet consumed, the first from #offset on. Frames are views made with the Uint8Array
-  // constructor: Buffer's subarray goes through JavaScript and cost more than decoding the frame.
+  // Reads not yet looked at, the first from #offset on. Whole frames inside a read are handed out as
+  // views of it, made with the Uint8Array constructor: Buffer's subarray goes through JavaScript and
+  // cost more than decoding the frame.
   #chunks: Uint8Array[] = [];
   #offset = 0;
   #size = 0;
+  // The start of a frame not complete yet (its prefix included), copied out of the reads that
+  // brought it. Keeping those reads instead would keep a Buffer per read, hundreds of bytes each
+  // however few bytes it holds: a peer sending a byte at a time would cost ~360 bytes per byte.
+  // Grown by doubling and never past the frame's size, it is at most twice the bytes it holds.
+  #part: Uint8Array = NO_BYTES;
+  #partLength = 0;
 
   constructor(maxFrame: number) {
     this.#maxFrame = maxFrame;
   }
 
   get buffered(): number {
-    return this.#size;
+    return this.#size + this.#partLength;
   }
 
   push(chunk: Uint8Array): void {
@@ -66,16 +83,53 @@ export class LengthPrefixDecoder implements FrameDecoder {
   }
 
   next(): FrameResult {
-    while (this.#size >= 4) {
+    for (;;) {
+      if (this.#partLength > 0) {
+        if (this.#partLength < 4) this.#keep(4);
+        if (this.#partLength < 4) return undefined;
+        const n = readInt32(this.#part, 0) >>> 0;
+        if (n > this.#maxFrame) return new FramingError(n);
+        this.#keep(4 + n);
+        if (this.#partLength < 4 + n) return undefined;
+        const part = this.#part;
+        this.#part = NO_BYTES;
+        this.#partLength = 0;
+        // liblo 0.31 stalls a connection on an empty frame; skip it
+        if (n === 0) continue;
+        return new Uint8Array(part.buffer, part.byteOffset + 4, n);
+      }
+      if (this.#size < 4) break;
       const n = this.#peek4() >>> 0;
       if (n > this.#maxFrame) return new FramingError(n);
-      if (this.#size < 4 + n) return undefined;
+      if (this.#size < 4 + n) break;
       this.#skip(4);
-      // liblo 0.31 stalls a connection on an empty frame; skip it
       if (n === 0) continue;
       return this.#take(n);
     }
+    // an incomplete frame: its bytes leave the reads that brought them
+    if (this.#size > 0) this.#keep(this.#size >= 4 ? 4 + (this.#peek4() >>> 0) : 4);
     return undefined;
+  }
+
+  /** Moves bytes from the reads into the partial frame, until it holds `upTo` bytes or the reads run out. */
+  #keep(upTo: number): void {
+    const m = Math.min(upTo - this.#partLength, this.#size);
+    if (m <= 0) return;
+    const need = this.#partLength + m;
+    if (need > this.#part.length) {
+      const grown = new Uint8Array(Math.min(upTo, Math.max(need, this.#part.length * 2, PART_MIN)));
+      grown.set(this.#part.subarray(0, this.#partLength));
+      this.#part = grown;
+    }
+    let left = m;
+    while (left > 0) {
+      const c = this.#chunks[0] as Uint8Array;
+      const k = Math.min(c.length - this.#offset, left);
+      this.#part.set(c.subarray(this.#offset, this.#offset + k), this.#partLength);
+      this.#partLength += k;
+      left -= k;
+      this.#skip(k);
+    }
   }
 
   #peek4(): number {
@@ -164,6 +218,12 @@ export class SlipDecoder implements FrameDecoder {
           this.#length = 0;
           this.#escaped = false;
           if (n === 0) break; // double END: an empty packet, skipped
+          if (n > SLIP_KEEP_MAX) {
+            // a large frame takes its buffer along: a connection does not keep a big one after it
+            const out = this.#frame.subarray(0, n);
+            this.#frame = new Uint8Array(Math.min(1024, this.#maxFrame + 1));
+            return out;
+          }
           const out = RECEIVED.alloc(n);
           out.set(this.#frame.subarray(0, n));
           return out;

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { TimeTag } from '../codec/timetag.js';
 import type { OscArg } from '../codec/values.js';
 import type { Framing } from './framing.js';
-import type { StreamLink } from './stream.js';
+import type { StreamLimits, StreamLink } from './stream.js';
 
 /** Where a packet can be written: an open socket and a peer. Replies and addresses use these. */
 export interface Sink {
@@ -20,7 +20,7 @@ export interface ServerLink {
   /** The server's UDP socket, while it runs UDP; datagrams sent from it carry its port. */
   readonly datagramSocket: DatagramSocket | undefined;
   /** Takes an outgoing TCP connection: what the peer sends back on it is dispatched by the server. */
-  attachStream(socket: Socket, writeFraming: Framing): StreamLink;
+  attachStream(socket: Socket, writeFraming: Framing, limits?: StreamLimits): StreamLink;
   /**
    * Shows `watcher` each message the server dispatches at `path` (after its routes), until the
    * returned function is called; the first watcher that returns true takes it. Requests use this.

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { SendError } from './errors.js';
+import { ConnectionError, type ConnectionErrorCode, SendError } from './errors.js';
 import {
   decoderFor,
   detectFraming,
@@ -10,13 +10,90 @@ import {
   slipEncode,
 } from './framing.js';
 
+/**
+ * Bytes a connection may have written and not yet handed to the kernel, by default. Four packets of
+ * the default maximum size, or some 100,000 small messages sent in one tick; the kernel buffers
+ * another 4 MiB or so of its own (Linux's `tcp_wmem`) before anything waits here.
+ */
+export const DEFAULT_MAX_WRITE_BUFFER = 4 * 1024 * 1024;
+/**
+ * How long buffered writes may wait without any of them completing, by default. A peer that is
+ * alive but busy reads within a second or two; one that has not taken a byte in 10 s is not
+ * reading, and everyone else's replies should not wait on it.
+ */
+export const DEFAULT_WRITE_TIMEOUT = 10_000;
+/**
+ * Bytes of partial frames a server holds across all its connections, by default: 64 frames of the
+ * default maximum size in flight at once.
+ */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
 export interface StreamHandlers {
   /** One complete frame (an OSC packet), in arrival order. */
   frame(packet: Uint8Array, link: StreamLink): void;
-  /** The peer broke the framing (an oversized frame); the link is being closed. */
+  /** The peer broke the framing (an oversized frame, or a frame cut short by FIN). */
   framingError(error: FramingError, link: StreamLink): void;
+  /** The link closed the connection itself: the peer broke a limit. Reported once, before `closed`. */
+  hangup?(error: ConnectionError, link: StreamLink): void;
   /** The connection is gone (either side closed it, or it failed). */
   closed(link: StreamLink, error: Error | undefined): void;
+}
+
+/** Limits of one connection; 0 turns a timeout off. */
+export interface StreamLimits {
+  /** Bytes written and not yet taken by the kernel beyond which a write closes the connection. */
+  readonly maxWriteBuffer?: number | undefined;
+  /** Milliseconds buffered writes may go without one completing before the connection is closed. */
+  readonly writeTimeout?: number | undefined;
+  /** Milliseconds without a byte read or a write completed before the connection is closed. */
+  readonly idleTimeout?: number | undefined;
+  /** Shared by a server's connections: the bytes of partial frames they may hold together. */
+  readonly budget?: ReadBudget | undefined;
+}
+
+/** Bytes gathered in one tick after which they are written at once (a writev of this size is efficient). */
+const CORK_FLUSH = 64 * 1024;
+
+// Arrival order of activity across all links, for "silent the longest" without reading a clock.
+let activity = 0;
+
+/**
+ * The bytes of partial frames a server's connections hold together. When a read takes the total
+ * over the limit, the connection holding the most is closed (`ERR_OSC_READ_BUFFER_FULL`), and the
+ * next, until the total is within it: a connection holding little is not closed for what others hold.
+ */
+export class ReadBudget {
+  readonly limit: number;
+  #used = 0;
+  readonly #holders = new Set<StreamLink>();
+  readonly #onChange: ((used: number) => void) | undefined;
+
+  constructor(limit: number, onChange?: (used: number) => void) {
+    this.limit = limit;
+    this.#onChange = onChange;
+  }
+
+  /** Bytes held now, by every connection together. */
+  get used(): number {
+    return this.#used;
+  }
+
+  /** @internal A link's holding changed by `delta` bytes. */
+  change(link: StreamLink, delta: number, holding: number): void {
+    this.#used += delta;
+    if (holding > 0) this.#holders.add(link);
+    else this.#holders.delete(link);
+    this.#onChange?.(this.#used);
+    while (this.#used > this.limit) {
+      let largest: StreamLink | undefined;
+      for (const l of this.#holders) if (largest === undefined || l.holding > largest.holding) largest = l;
+      if (largest === undefined) break;
+      largest.hangup(
+        'ERR_OSC_READ_BUFFER_FULL',
+        `partial frames held across connections passed maxBufferedBytes (${this.limit}); closing the connection holding the most (${largest.holding} bytes)`,
+      );
+    }
+  }
 }
 
 /**
@@ -24,6 +101,11 @@ export interface StreamHandlers {
  * (liblo answers in length prefix even to SLIP clients, so a client must detect too); writing uses
  * `writeFraming`, or once known, the framing the peer speaks. Reading can be held (backpressure)
  * by any number of holders and resumes when the last releases.
+ *
+ * What the peer can make it hold is bounded: writes it does not read (`maxWriteBuffer`, and
+ * `writeTimeout` for writes that stop completing), silence (`idleTimeout`), partial frames (the
+ * frame limit, and a server's shared `budget`). Crossing one closes the connection and reports a
+ * {@link ConnectionError}; writes not yet taken by the kernel reject with a typed `SendError`.
  */
 export class StreamLink {
   readonly socket: Socket;
@@ -34,32 +116,74 @@ export class StreamLink {
   readonly #maxFrame: number;
   readonly #handlers: StreamHandlers;
   readonly #holders = new Set<unknown>();
+  readonly #maxWriteBuffer: number;
+  readonly #writeTimeout: number;
+  readonly #idleTimeout: number;
+  readonly #budget: ReadBudget | undefined;
+  /** A client's connection ends when its peer ends it (see the 'end' listener). */
+  readonly #client: boolean;
   #draining = false;
   #broken = false;
   #closed = false;
+  #peerEnded = false;
+  /** Why the link closed the connection itself, once it has. */
+  #failure: ConnectionError | undefined;
+  /** Bytes of partial frames counted against the budget. */
+  #holding = 0;
   /** Whether writes are being gathered until the end of this tick. */
   #corked = false;
   readonly #uncork = (): void => {
     this.#corked = false;
     this.socket.uncork();
+    // what the kernel did not take at once is watched: it must keep moving
+    if (this.socket.writableLength > 0) this.#watchWrites();
   };
+  /** Writes completed so far; the write watchdog compares it with what it saw last. */
+  #completed = 0;
+  #completedSeen = 0;
+  #writeTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  /** When this link last read a byte or completed a write, in the order of all links' activity. */
+  #lastActive = ++activity;
+  #lastActiveSeen = 0;
   #error: Error | undefined;
+  /** Bytes ever given to socket.write; and, once destroyed, how many of them the kernel had taken. */
+  #queued = 0;
+  #handed = -1;
 
-  constructor(socket: Socket, options: { maxFrame: number; writeFraming?: Framing; handlers: StreamHandlers }) {
+  constructor(
+    socket: Socket,
+    options: {
+      maxFrame: number;
+      writeFraming?: Framing;
+      handlers: StreamHandlers;
+      limits?: StreamLimits | undefined;
+      /** The connection is ours (an Address's): when the peer ends it, it ends here too. */
+      client?: boolean | undefined;
+    },
+  ) {
     this.socket = socket;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
     this.#maxFrame = options.maxFrame;
     this.#writeFraming = options.writeFraming;
     this.#handlers = options.handlers;
+    const limits = options.limits ?? {};
+    this.#maxWriteBuffer = limits.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER;
+    this.#writeTimeout = limits.writeTimeout ?? DEFAULT_WRITE_TIMEOUT;
+    this.#idleTimeout = limits.idleTimeout ?? 0;
+    this.#budget = limits.budget;
+    this.#client = options.client ?? false;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
     socket.on('error', (err) => {
       this.#error ??= err;
     });
-    socket.on('close', () => {
-      this.#closed = true;
-      this.#handlers.closed(this, this.#error);
-    });
+    socket.on('close', () => this.#onClose());
+    if (this.#idleTimeout > 0 && !socket.destroyed) {
+      this.#lastActiveSeen = this.#lastActive;
+      this.#idleTimer = setTimeout(this.#checkIdle, this.#idleTimeout).unref();
+    }
   }
 
   /** The framing this link writes in: chosen, or detected from what the peer sent. */
@@ -71,6 +195,16 @@ export class StreamLink {
     return this.#closed || this.socket.destroyed;
   }
 
+  /** Bytes of partial frames this link holds (counted against its server's budget). */
+  get holding(): number {
+    return this.#holding;
+  }
+
+  /** The order of this link's last activity (a byte read, a write completed) among all links. */
+  get lastActive(): number {
+    return this.#lastActive;
+  }
+
   /** Stop delivering frames (and reading the socket) until every holder has released. */
   hold(holder: unknown): void {
     if (this.#holders.size === 0) this.socket.pause();
@@ -79,6 +213,8 @@ export class StreamLink {
 
   release(holder: unknown): void {
     if (!this.#holders.delete(holder) || this.#holders.size > 0) return;
+    // the silence while held was ours, not the peer's
+    this.#lastActive = ++activity;
     this.#drain();
     if (this.#holders.size === 0 && !this.socket.destroyed) this.socket.resume();
   }
@@ -87,12 +223,66 @@ export class StreamLink {
     return this.#holders.size > 0;
   }
 
+  /**
+   * Closes the connection because the peer broke a limit: reports it (the handlers' `hangup`),
+   * and writes not yet completed reject with a `SendError` that says why. Once only.
+   */
+  hangup(code: ConnectionErrorCode, message: string): void {
+    if (this.#failure !== undefined || this.closed) return;
+    this.#failure = new ConnectionError(code, this.#peer(), `${this.#peer()}: ${message}`);
+    this.#broken = true; // nothing more is delivered from a connection closed for breaking a limit
+    this.#release();
+    this.#destroy();
+    this.#handlers.hangup?.(this.#failure, this);
+  }
+
   #onData(chunk: Buffer): void {
+    this.#lastActive = ++activity;
+    if (this.#broken) return;
     if (this.#decoder === undefined) {
       this.#decoder = decoderFor(detectFraming(chunk[0] as number), this.#maxFrame);
     }
     this.#decoder.push(chunk);
     this.#drain();
+  }
+
+  /** Brings this link's share of the budget up to date with what its decoder holds. */
+  #account(): void {
+    const budget = this.#budget;
+    if (budget === undefined) return;
+    const now = this.#broken ? 0 : (this.#decoder?.buffered ?? 0);
+    const delta = now - this.#holding;
+    if (delta === 0) return;
+    this.#holding = now;
+    budget.change(this, delta, now);
+  }
+
+  #release(): void {
+    if (this.#holding === 0 || this.#budget === undefined) return;
+    const delta = -this.#holding;
+    this.#holding = 0;
+    this.#budget.change(this, delta, 0);
+  }
+
+  #onEnd(): void {
+    this.#peerEnded = true;
+    this.#drain(); // reports a frame cut short, once what came before it is delivered
+    // A server closing a client's connection is done with it (an eviction, a limit, a stop): what
+    // is still buffered here would be flushed into a closed socket and "succeed". Ending now makes
+    // those writes reject (an Address sends them again on a new connection) and the next send
+    // reconnect. A server's own connections stay half-open until their replies are flushed.
+    if (this.#client) this.#destroy();
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    clearTimeout(this.#writeTimer);
+    clearTimeout(this.#idleTimer);
+    this.#writeTimer = undefined;
+    this.#idleTimer = undefined;
+    // frames kept for a holder still count until they are delivered
+    if (this.#broken || !this.held) this.#release();
+    this.#handlers.closed(this, this.#error);
   }
 
   #drain(): void {
@@ -104,10 +294,16 @@ export class StreamLink {
       // be released long after the socket is gone, and nothing it accepted may be lost
       while (this.#holders.size === 0 && !this.#broken) {
         const frame = decoder.next();
-        if (frame === undefined) break;
+        if (frame === undefined) {
+          if (this.#peerEnded && decoder.buffered > 0) {
+            this.#broken = true;
+            this.#handlers.framingError(new FramingError(decoder.buffered, 'ERR_OSC_TRUNCATED'), this);
+          }
+          break;
+        }
         if (frame instanceof FramingError) {
           this.#broken = true;
-          this.socket.destroy();
+          this.#destroy();
           this.#handlers.framingError(frame, this);
           break;
         }
@@ -116,43 +312,129 @@ export class StreamLink {
     } finally {
       this.#draining = false;
     }
+    if (this.closed && !this.held) this.#release();
+    else this.#account();
   }
 
   /**
-   * Frames and writes one packet. Resolves with liblo's count: the packet's length for a length
-   * prefix, the encoded length for SLIP.
+   * Frames and writes one packet. Resolves with liblo's count (the packet's length for a length
+   * prefix, the encoded length for SLIP) once the kernel has taken it, which is not delivery: TCP
+   * cannot tell. Rejects with a `SendError`: `ERR_OSC_CLOSED` on a closed connection,
+   * `ERR_OSC_WRITE_BUFFER_FULL` or `ERR_OSC_WRITE_TIMEOUT` when the peer is not reading.
    */
   write(packet: Uint8Array): Promise<number> {
-    if (this.closed) {
+    if (this.#failure !== undefined) return Promise.reject(this.#sendError(undefined));
+    if (this.closed || this.socket.writableEnded) {
       return Promise.reject(new SendError('ERR_OSC_CLOSED', `the connection to ${this.#peer()} is closed`));
     }
     const slip = this.framing === 'slip';
     const framed = slip ? slipEncode(packet) : lengthPrefix(packet);
     const count = slip ? framed.length : packet.length;
+    // One packet always goes into an empty buffer, so a packet larger than the limit is not
+    // refused forever; more than the limit waiting means the peer is not keeping up.
+    const waiting = this.socket.writableLength;
+    if (waiting > 0 && waiting + framed.length > this.#maxWriteBuffer) {
+      this.hangup(
+        'ERR_OSC_WRITE_BUFFER_FULL',
+        `${waiting} bytes written are still waiting for the peer to read them; a ${framed.length}-byte write would pass maxWriteBuffer (${this.#maxWriteBuffer})`,
+      );
+      return Promise.reject(this.#sendError(undefined));
+    }
     // the packets of one tick leave in one writev, not a syscall each (a burst of sends)
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
       process.nextTick(this.#uncork);
     }
-    return new Promise((resolve, reject) => {
+    const sent = new Promise<number>((resolve, reject) => {
+      this.#queued += framed.length;
+      const end = this.#queued;
       this.socket.write(framed, (err) => {
-        if (err)
-          reject(
-            new SendError('ERR_OSC_SEND_FAILED', `sending to ${this.#peer()} failed: ${err.message}`, { cause: err }),
-          );
-        else resolve(count);
+        // Node completes a write cut off by destroy() without an error: unless the kernel had
+        // taken it before, it was never sent
+        if (err || (this.socket.destroyed && end > this.#handed)) {
+          reject(this.#sendError(err));
+        } else {
+          this.#completed++;
+          this.#lastActive = ++activity;
+          resolve(count);
+        }
       });
     });
+    // A large burst is handed to the kernel as it grows, so that what waits here (and counts
+    // against maxWriteBuffer) is what the kernel could not take, not a tick's worth of sends.
+    if (this.socket.writableLength >= CORK_FLUSH) {
+      this.socket.uncork();
+      this.socket.cork();
+    }
+    return sent;
   }
+
+  #sendError(err: Error | null | undefined): SendError {
+    const failure = this.#failure;
+    if (failure !== undefined) {
+      const code =
+        failure.code === 'ERR_OSC_WRITE_BUFFER_FULL' || failure.code === 'ERR_OSC_WRITE_TIMEOUT'
+          ? failure.code
+          : 'ERR_OSC_CLOSED';
+      return new SendError(code, `not sent: ${failure.message}`, { cause: failure });
+    }
+    if (this.#peerEnded || this.closed) {
+      return new SendError('ERR_OSC_CLOSED', `the connection to ${this.#peer()} closed before this was sent`, {
+        cause: err ?? undefined,
+      });
+    }
+    return new SendError('ERR_OSC_SEND_FAILED', `sending to ${this.#peer()} failed: ${err?.message}`, {
+      cause: err ?? undefined,
+    });
+  }
+
+  #watchWrites(): void {
+    if (this.#writeTimeout <= 0 || this.#writeTimer !== undefined || this.closed) return;
+    this.#completedSeen = this.#completed;
+    this.#writeTimer = setTimeout(this.#checkWrites, this.#writeTimeout).unref();
+  }
+
+  readonly #checkWrites = (): void => {
+    this.#writeTimer = undefined;
+    if (this.closed || this.socket.writableLength === 0) return;
+    if (this.#completed !== this.#completedSeen) {
+      this.#watchWrites(); // progress: watch the next stretch
+      return;
+    }
+    this.hangup(
+      'ERR_OSC_WRITE_TIMEOUT',
+      `no write completed for ${this.#writeTimeout} ms (${this.socket.writableLength} bytes waiting): the peer is not reading`,
+    );
+  };
+
+  // Runs every idleTimeout: a link with no activity since the last run (and not held by a
+  // consumer, whose silence is ours) is closed. So a silent connection closes between one and two
+  // idleTimeouts after its last byte, without a clock read per read.
+  readonly #checkIdle = (): void => {
+    if (this.closed) return;
+    if (this.#lastActive !== this.#lastActiveSeen || this.held || this.socket.writableLength > 0) {
+      this.#lastActiveSeen = this.#lastActive;
+      this.#idleTimer?.refresh();
+      return;
+    }
+    this.#idleTimer = undefined;
+    this.hangup('ERR_OSC_IDLE_TIMEOUT', `nothing was received for idleTimeout (${this.#idleTimeout} ms)`);
+  };
 
   /** Closes the connection; resolves once it is closed. */
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       this.socket.once('close', () => resolve());
-      this.socket.destroy();
+      this.#destroy();
     });
+  }
+
+  /** Destroys the socket, noting which writes the kernel had taken (they were sent; the rest were not). */
+  #destroy(): void {
+    if (!this.socket.destroyed) this.#handed = this.#queued - this.socket.writableLength;
+    this.socket.destroy();
   }
 
   #peer(): string {

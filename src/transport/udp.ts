@@ -64,6 +64,30 @@ function startError(err: NodeJS.ErrnoException, where: string): StartError {
   return new StartError('ERR_OSC_START_FAILED', `cannot listen on ${where}: ${err.message}`, { cause: err });
 }
 
+/**
+ * Whether `address` is an IPv4 broadcast address a socket must be allowed to send to: the limited
+ * broadcast 255.255.255.255 (the one liblo allows), or the directed broadcast of a subnet this host
+ * is on (`10.0.0.255` on 10.0.0.0/24), which liblo refuses with EACCES.
+ */
+export function isBroadcastAddress(address: string): boolean {
+  if (address === '255.255.255.255') return true;
+  if (isIP(address) !== 4) return false;
+  const target = ipv4(address);
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family !== 'IPv4' || a.internal) continue;
+      const mask = ipv4(a.netmask);
+      if (mask === 0xffffffff) continue; // a /32 has no broadcast address
+      if ((ipv4(a.address) | ~mask) >>> 0 === target) return true;
+    }
+  }
+  return false;
+}
+
+function ipv4(dotted: string): number {
+  return dotted.split('.').reduce((n, part) => ((n << 8) | Number(part)) >>> 0, 0);
+}
+
 /** Binds a UDP socket (IPv4 unless `host` is an IPv6 address) and delivers each datagram. */
 export async function bindUdp(options: UdpBindOptions, onPacket: PacketHandler): Promise<Socket> {
   const mc = options.multicast;

@@ -4,6 +4,7 @@
 // removed on close nor protected, and a full receive queue refuses sends with EAGAIN.
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { SendError, StartError } from './errors.js';
 
 interface RInfo {
@@ -27,6 +28,9 @@ const ENOENT = -2;
 const EAGAIN = -11;
 const ECONNREFUSED = -111;
 const EADDRINUSE = -98;
+const EACCES = -13;
+const ENOTDIR = -20;
+const EROFS = -30;
 /** sockaddr_un's sun_path holds 108 bytes including the NUL. */
 export const MAX_SOCKET_PATH = 107;
 /** unix-dgram reads at most this much of a datagram. */
@@ -72,6 +76,25 @@ function closer(socket: RawSocket): () => void {
       socket.close();
     }
   };
+}
+
+/** What a failed bind means, in words: unix-dgram gives only a negative errno. */
+function bindFailure(path: string, failure: Error & { code?: number }): string {
+  const dir = dirname(path);
+  switch (errno(failure)) {
+    case ENOENT:
+      return `the directory ${dir} does not exist; create it or choose another path`;
+    case EACCES:
+      return `no permission to create a socket in ${dir}`;
+    case ENOTDIR:
+      return `a part of ${dir} is not a directory`;
+    case EADDRINUSE:
+      return 'the address is in use';
+    case EROFS:
+      return `${dir} is on a read-only file system`;
+    default:
+      return `errno ${errno(failure) ?? failure.message}`;
+  }
 }
 
 export interface UnixServer {
@@ -126,7 +149,7 @@ export async function bindUnix(
   if (failure !== undefined) {
     close();
     const code = errno(failure) === EADDRINUSE ? 'ERR_OSC_ADDRESS_IN_USE' : 'ERR_OSC_START_FAILED';
-    throw new StartError(code, `cannot bind unix socket ${path}: errno ${errno(failure) ?? failure.message}`, {
+    throw new StartError(code, `cannot bind unix socket ${path}: ${bindFailure(path, failure)}`, {
       cause: failure,
     });
   }

@@ -216,4 +216,24 @@ describe('address patterns', () => {
     // Python aiolo's test_cannot_serve_pattern, which ran only its first parameter: all of them here
     for (const c of '#{}[]!?*,-^\\') assert.ok(routePathProblem(c), c);
   });
+
+  test('runs of "//" are one "any number of segments"; the answer is the same', () => {
+    for (const path of ['/a/b', '/a/x/y/b', '/a/b/b', '/b', '/a']) {
+      assert.equal(compilePattern('/a////b').matches(path), compilePattern('/a//b').matches(path), path);
+    }
+    assert.equal(compilePattern(`/${'/'.repeat(5000)}x`).matches('/p/q/x'), true);
+  });
+
+  test('with a budget, matching stops when it is spent: false, and the budget below zero', () => {
+    const costly = compilePattern(`/r/${'{,1}'.repeat(2000)}`);
+    const budget = { left: 10_000 };
+    assert.equal(costly.matchesSegments(['r', '11'], budget), false);
+    assert.ok(budget.left < 0);
+    // the same pattern with room to work matches
+    assert.equal(costly.matchesSegments(['r', '11'], { left: 1e9 }), true);
+    // length bounds rule a path out before any matching, at the cost of one step
+    const cheap = { left: 10 };
+    assert.equal(compilePattern(`/${'?'.repeat(100)}`).matchesSegments(['abc'], cheap), false);
+    assert.equal(cheap.left, 9);
+  });
 });

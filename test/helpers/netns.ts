@@ -10,9 +10,18 @@ import { IN_CI, onPath } from './peers.js';
 /** What the namespace's `sh` runs before the command: loopback up, multicast on, groups routed to it. */
 export const NETNS_SETUP = 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo';
 
-/** The whole command line: `unshare -n sh -c '<NETNS_SETUP> && exec "$@"' sh <argv...>`. */
-export function netnsCommand(argv: readonly string[]): string[] {
-  return ['unshare', '-n', 'sh', '-c', `${NETNS_SETUP} && exec "$@"`, 'sh', ...argv];
+/**
+ * For broadcast: a veth pair whose both ends stay in the namespace (nothing to leave by), one end
+ * 10.99.0.1/24, and a default route through it, which sending to 255.255.255.255 needs.
+ */
+export const NETNS_BROADCAST_SETUP =
+  'ip link set lo up && ip link add v0 type veth peer name v1 && ' +
+  'ip addr add 10.99.0.1/24 broadcast 10.99.0.255 dev v0 && ip link set v0 up && ip link set v1 up && ' +
+  'ip route add default dev v0';
+
+/** The whole command line: `unshare -n sh -c '<setup> && exec "$@"' sh <argv...>`. */
+export function netnsCommand(argv: readonly string[], setup = NETNS_SETUP): string[] {
+  return ['unshare', '-n', 'sh', '-c', `${setup} && exec "$@"`, 'sh', ...argv];
 }
 
 export interface NetnsStatus {
@@ -71,6 +80,8 @@ export interface NetnsOptions {
   readonly timeoutMs: number;
   readonly cwd?: string | undefined;
   readonly env?: NodeJS.ProcessEnv | undefined;
+  /** What the namespace's `sh` runs first (default NETNS_SETUP). */
+  readonly setup?: string | undefined;
 }
 
 export interface NetnsResult {
@@ -85,7 +96,7 @@ export interface NetnsResult {
 
 /** Runs `argv` in a fresh network namespace and resolves when it exits (or is killed at the timeout). */
 export function runInNetns(argv: readonly string[], options: NetnsOptions): Promise<NetnsResult> {
-  const [command, ...args] = netnsCommand(argv);
+  const [command, ...args] = netnsCommand(argv, options.setup);
   return new Promise((resolve, reject) => {
     // its own process group, so that a timeout kills whatever the command started too
     const child = spawn(command as string, args, {

@@ -4,7 +4,7 @@
 // detection.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Address, Bundle, encode, Message, type OscArg, Server, TimeTag } from '../../src/index.js';
+import { Address, Bundle, encode, Message, type OscArg, Server, type ServerOptions, TimeTag } from '../../src/index.js';
 import { slipEncode } from '../../src/transport/framing.js';
 import { take, within } from '../helpers/async.js';
 import { LO_PEER, LoReceiver } from '../helpers/lo.js';
@@ -14,7 +14,7 @@ import { RawTcp } from '../helpers/raw.js';
 
 const LOCAL = '127.0.0.1';
 
-async function aioloServer(options: ConstructorParameters<typeof Server>[0] = {}): Promise<Server> {
+async function aioloServer(options: ServerOptions = {}): Promise<Server> {
   const s = new Server({ host: LOCAL, ...options });
   await s.start();
   return s;

@@ -179,6 +179,8 @@ describe('TCP faults', () => {
     await server.start();
     try {
       const sub = server.route('/s', 'ii').sub({ highWaterMark: 100_000 });
+      const truncated: string[] = [];
+      server.on('malformed', (err) => truncated.push(err.code));
       const churn = (async () => {
         for (let i = 0; i < 30; i++) {
           await Promise.all(
@@ -208,9 +210,10 @@ describe('TCP faults', () => {
         assert.equal(i, next.get(c) ?? 0, `sender ${c}`);
         next.set(c, i + 1);
       }
-      // no half frame was ever decoded: not as a message, not as a malformed packet
+      // no half frame was ever decoded as a message; each was reported as cut short (FIN mid-frame)
       assert.equal(server.stats.unmatched, 0);
-      assert.equal(server.stats.malformed, 0);
+      assert.equal(server.stats.malformed, truncated.length);
+      assert.ok(truncated.every((code) => code === 'ERR_OSC_TRUNCATED'));
       await Promise.all(senders.map((a) => a.close()));
     } finally {
       await server.stop();
@@ -241,7 +244,7 @@ describe('TCP faults', () => {
   });
 
   test('maxConnections: connections beyond it are refused and reported; the others go on', async () => {
-    const server = new Server({ proto: 'tcp', host: LOCAL, port: 0, maxConnections: 3 });
+    const server = new Server({ proto: 'tcp', host: LOCAL, port: 0, maxConnections: 3, whenFull: 'refuse' });
     await server.start();
     try {
       const sub = server.route('/m', 'i').sub();

@@ -103,6 +103,81 @@ describe('overflow policies', () => {
   });
 });
 
+describe('byte limits', () => {
+  // A message with a 1,000-character string keeps ~2.2 KB alive (src/server/bytes.ts): two fit in 5,000.
+  const text = (i: number) => String(i).padStart(1000, '.');
+
+  async function floodText(f: Awaited<ReturnType<typeof fixture>>, count: number) {
+    const before = f.server.stats.messages;
+    for (let i = 0; i < count; i++) await f.address.send('/s', text(i));
+    await within(
+      5000,
+      `${count} messages to arrive`,
+      (async () => {
+        while (f.server.stats.messages < before + count) await new Promise((r) => setImmediate(r));
+      })(),
+    );
+  }
+
+  test("highWaterBytes applies before highWaterMark when messages are big: 'drop-oldest'", async () => {
+    await using f = await fixture();
+    const sub = f.server.route('/s', 's').sub({ highWaterMark: 100, highWaterBytes: 5000 });
+    await floodText(f, 10);
+    assert.equal(sub.pending, 2);
+    assert.ok(sub.pendingBytes > 4000 && sub.pendingBytes <= 5000, `${sub.pendingBytes} bytes`);
+    assert.equal(sub.dropped, 8);
+    assert.deepEqual(await take(sub, 2), [[text(8)], [text(9)]]);
+    assert.equal(sub.pendingBytes, 0);
+  });
+
+  test('a message bigger than highWaterBytes is still taken into an empty buffer', async () => {
+    await using f = await fixture();
+    const sub = f.server.route('/s', 's').sub({ highWaterBytes: 100, overflow: 'drop-newest' });
+    await floodText(f, 3);
+    assert.equal(sub.pending, 1);
+    assert.equal(sub.dropped, 2);
+    assert.deepEqual(await take(sub, 1), [[text(0)]]);
+  });
+
+  test("'error' names the byte limit", async () => {
+    await using f = await fixture();
+    const sub = f.server.route('/s', 's').sub({ highWaterBytes: 5000, overflow: 'error' });
+    await floodText(f, 4);
+    await assert.rejects(drain(sub), (e: unknown) => e instanceof OscOverflowError && /5000 bytes/.test(e.message));
+  });
+
+  test("'pause' over TCP holds the connection on bytes too, and loses nothing", async () => {
+    await using f = await fixture('tcp');
+    const sub = f.server.route('/s', 's').sub({ highWaterBytes: 20_000, overflow: 'pause' });
+    const N = 300;
+    const sending = (async () => {
+      for (let i = 0; i < N; i++) await f.address.send('/s', text(i));
+    })();
+    const got: string[] = [];
+    let most = 0;
+    for await (const [s] of sub) {
+      got.push(s);
+      most = Math.max(most, sub.pendingBytes);
+      if (got.length % 50 === 0) await new Promise((r) => setTimeout(r, 1)); // a slow consumer
+      if (got.length === N) break;
+    }
+    await sending;
+    assert.equal(sub.dropped, 0);
+    assert.deepEqual(
+      got,
+      Array.from({ length: N }, (_, i) => text(i)),
+    );
+    // bounded by the limit and one read's worth of frames (64 KiB of ~1 KB messages)
+    assert.ok(most < 20_000 + 64 * 2300, `buffered ${most} bytes`);
+  });
+
+  test('highWaterBytes must be a positive integer', async () => {
+    await using f = await fixture();
+    assert.throws(() => f.server.route('/s').sub({ highWaterBytes: 0 }), RangeError);
+    assert.throws(() => f.server.route('/s').sub({ highWaterBytes: 1.5 }), RangeError);
+  });
+});
+
 describe('ending a subscription', () => {
   test('unsub() delivers what is buffered, then ends; closed resolves', async () => {
     await using f = await fixture();

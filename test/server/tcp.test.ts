@@ -2,7 +2,16 @@
 // framing the client used; partial frames, many frames per read, many connections at once.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Address, Bundle, encode, Message, OscDecodeError, Server, TimeTag } from '../../src/index.js';
+import {
+  Address,
+  Bundle,
+  encode,
+  Message,
+  OscDecodeError,
+  Server,
+  type ServerOptions,
+  TimeTag,
+} from '../../src/index.js';
 import { lengthPrefix, slipEncode } from '../../src/transport/framing.js';
 import { event, take, within } from '../helpers/async.js';
 import { RawTcp } from '../helpers/raw.js';
@@ -10,7 +19,7 @@ import { RawTcp } from '../helpers/raw.js';
 const LOCAL = '127.0.0.1';
 const END = 0xc0;
 
-async function tcpServer(options: ConstructorParameters<typeof Server>[0] = {}): Promise<Server> {
+async function tcpServer(options: ServerOptions = {}): Promise<Server> {
   const server = new Server({ proto: 'tcp', host: LOCAL, port: 0, ...options });
   await server.start();
   return server;

@@ -56,6 +56,17 @@ describe('Unix datagram sockets', { skip }, () => {
     assert.equal(existsSync(path), false);
   });
 
+  test('a socket path in a directory that does not exist: the StartError says so', async () => {
+    const server = new Server({ url: 'osc.unix:///no/such/dir/x.sock' });
+    await assert.rejects(
+      server.start(),
+      (e: unknown) =>
+        e instanceof StartError &&
+        e.code === 'ERR_OSC_START_FAILED' &&
+        /the directory \/no\/such\/dir does not exist/.test(e.message),
+    );
+  });
+
   test('the port-as-path and proto forms (Python aiolo tests 1 and 3), and socketMode', async () => {
     for (const server of [
       new Server({ port: join(dir, 'b.sock') }),

@@ -1,7 +1,7 @@
 // liblo's URL forms (reference A.3), parsed and formatted.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Address, formatUrl, OscConfigError, parseUrl } from '../../src/index.js';
+import { Address, formatUrl, OscConfigError, parseUrl, Server } from '../../src/index.js';
 
 describe('URLs', () => {
   const cases: [string, string, string | undefined, number | undefined, string | undefined][] = [
@@ -83,5 +83,35 @@ describe('Address interfaces (Python aiolo test 8, on loopback)', () => {
     ] as const) {
       assert.throws(() => new Address(target, options), OscConfigError, JSON.stringify([target, options]));
     }
+  });
+});
+
+describe('plain JavaScript callers', () => {
+  test('new Server(url) takes the URL as Python aiolo’s url= does', async () => {
+    const server = new Server('osc.udp://127.0.0.1:0');
+    await server.start();
+    try {
+      assert.equal(server.proto, 'udp');
+      assert.match(server.url as string, /^osc\.udp:\/\/127\.0\.0\.1:\d+\/$/);
+      assert.notEqual(server.port, 0);
+    } finally {
+      await server.stop();
+    }
+    assert.throws(() => new Server(5 as never), OscConfigError);
+  });
+
+  test('an unknown option name throws OscConfigError naming the nearest one', () => {
+    const unknown = (options: object, nearest: string | undefined) =>
+      assert.throws(
+        () => new Server(options as never),
+        (e: unknown) =>
+          e instanceof OscConfigError &&
+          e.code === 'ERR_OSC_INVALID_OPTIONS' &&
+          (nearest === undefined ? !/did you mean/.test(e.message) : e.message.includes(`did you mean ${nearest}?`)),
+      );
+    unknown({ recvBufSize: 1 << 20 }, 'recvBufferSize');
+    unknown({ maxconnections: 4 }, 'maxConnections');
+    unknown({ protocol: 'tcp' }, 'proto');
+    unknown({ colour: 'blue' }, undefined);
   });
 });

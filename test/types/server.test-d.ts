@@ -15,6 +15,15 @@ import { type Equal, expect } from './expect.js';
 
 async function check(): Promise<void> {
   const server = new Server({ url: 'osc.tcp://:0' });
+  expect<Equal<typeof server.url, string | undefined>>();
+  // a started server's url and port are plain values
+  const started = await new Server('osc.tcp://:0').start();
+  expect<Equal<typeof started.url, string>>();
+  expect<Equal<typeof started.port, number>>();
+  expect<Equal<typeof started.running, true>>();
+  started.route('/still/a/server', 'i');
+  // @ts-expect-error an option name that does not exist
+  new Server({ recvBufSize: 1 });
   const foo = server.route('/foo', 'hdm');
   expect<Equal<typeof foo, Route<[bigint, number, Midi]>>>();
   const bar = server.route('/bar', ANY_ARGS);

@@ -1,0 +1,33 @@
+// Broadcast, kept on this machine: the checks run in a fresh network namespace whose only way out
+// is a veth pair with both ends inside it (test/netns/broadcast-child.ts). aiolo sends to the
+// limited broadcast 255.255.255.255, as liblo does, and to a directed (subnet) broadcast, which
+// liblo refuses; both reach aiolo's and liblo's servers, and liblo's oscsend reaches aiolo's.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { LO_PEER } from '../helpers/lo.js';
+import { describeResult, NETNS_BROADCAST_SETUP, needNetns, runInNetns } from '../helpers/netns.js';
+import { needPeer, OSCSEND } from '../helpers/peers.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+test('broadcast: 255.255.255.255 and a subnet broadcast, to aiolo and liblo servers', {
+  timeout: 60_000,
+}, async (t) => {
+  if (!needNetns(t) || !needPeer(t, OSCSEND) || !needPeer(t, LO_PEER)) return;
+  const r = await runInNetns([process.execPath, '--import', 'tsx', 'test/netns/broadcast-child.ts'], {
+    cwd: ROOT,
+    timeoutMs: 50_000,
+    setup: NETNS_BROADCAST_SETUP,
+  });
+  const lines = r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { case?: string; ok?: boolean; error?: string; done?: boolean; passed?: number });
+  for (const line of lines.filter((l) => l.case !== undefined)) {
+    assert.equal(line.ok, true, `case ${line.case} failed: ${line.error}\n${describeResult(r)}`);
+  }
+  const done = lines.find((l) => l.done);
+  assert.equal(done?.passed, 4, describeResult(r));
+  assert.equal(r.code, 0, describeResult(r));
+});
