@@ -1,7 +1,8 @@
 // The public API of aiolo. Everything exported is listed here by name.
 
-export { Address, type AddressOptions, type AddressTarget } from './address/address.js';
+export { Address, type AddressOptions, type AddressTarget, DEFAULT_REQUEST_TIMEOUT } from './address/address.js';
 export { MultiCast, MultiCastAddress, type MultiCastMember, type MultiCastOptions } from './address/multicast.js';
+export type { ReplyArgs, ReplyAt, RequestOptions } from './address/reply.js';
 export {
   ANY_ARGS,
   type AnyArgs,
@@ -17,22 +18,30 @@ export {
   type DecodeErrorCode,
   type DecodeOptions,
   decode,
+  double,
   type EncodeErrorCode,
   encode,
   encodedSize,
   encodeInto,
   encodeMessage,
+  float,
   INFINITUM,
+  type InferredArg,
   type Infinitum,
   inferTypetag,
   inferTypetags,
+  int32,
+  int64,
   isPattern,
   LIBLO_ERROR_NUMBERS,
+  Marked,
   Message,
+  type MessageTarget,
   Midi,
   matchPattern,
   NO_ARGS,
   NTP_UNIX_OFFSET,
+  type NumericTypetag,
   type OscArg,
   OscDecodeError,
   OscEncodeError,
@@ -43,6 +52,8 @@ export {
   pathSegments,
   Rgba,
   routePathProblem,
+  type SendArgs,
+  type TargetArgs,
   TimeTag,
   type TypedPath,
   type Typespec,
@@ -52,7 +63,17 @@ export {
 } from './codec/index.js';
 export { OscOverflowError, RouteError } from './server/errors.js';
 export { type Merged, merge } from './server/merge.js';
-export { ANY_PATH, type AnyPath, type Incoming, type Received, Route } from './server/route.js';
+export type { ForwardDisposer, PacketsOptions, ReceivedPacket } from './server/packets.js';
+export {
+  ANY_PATH,
+  type AnyPath,
+  type HandlerDisposer,
+  type HandlerOptions,
+  type Incoming,
+  type NextOptions,
+  type Received,
+  Route,
+} from './server/route.js';
 export { Server, type ServerEvents, type ServerOptions, type ServerStats, type Started } from './server/server.js';
 export {
   DEFAULT_HIGH_WATER_MARK,
@@ -60,10 +81,14 @@ export {
   type SubscribeOptions,
   Subscription,
 } from './server/subscription.js';
+export type { WaitOptions } from './transport/deadline.js';
 export {
   ConnectionError,
   type ConnectionErrorCode,
+  OscAbortError,
+  OscClosedError,
   OscConfigError,
+  OscTimeoutError,
   SendError,
   type SendErrorCode,
   StartError,

@@ -1,7 +1,13 @@
 import type { Socket as DatagramSocket } from 'node:dgram';
 import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
-import { DEFAULT_MAX_PACKET_SIZE } from '../codec/decode.js';
+import { debuglog } from 'node:util';
+import { Bundle } from '../codec/bundle.js';
+import { DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
+import type { ArgsTarget, Message, MessageTarget, SendArgs, TypedPath } from '../codec/message.js';
+import { TimeTag } from '../codec/timetag.js';
+import type { OscArg } from '../codec/values.js';
+import { checkTimeout, withDeadline } from '../transport/deadline.js';
 import { OscConfigError, SendError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
 import { type HasServerLink, SERVER_LINK, type Sink } from '../transport/link.js';
@@ -11,6 +17,19 @@ import { type StreamLimits, StreamLink } from '../transport/stream.js';
 import { closeUdp, interfaceAddress, isBroadcastAddress, resolveHost, sendUdp } from '../transport/udp.js';
 import { openUnixClient, type UnixClient } from '../transport/unix.js';
 import { formatUrl, isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
+import {
+  type Received,
+  type ReplyArgs,
+  type ReplyAt,
+  type ReplyCandidate,
+  ReplyWaiter,
+  type RequestOptions,
+} from './reply.js';
+
+const debug = debuglog('aiolo');
+
+/** How long `request()` waits for a reply unless told otherwise, in milliseconds. */
+export const DEFAULT_REQUEST_TIMEOUT = 5000;
 
 /** Where an address sends: a liblo URL, or its parts. */
 export type AddressTarget =
@@ -377,8 +396,12 @@ export class Address extends Sender implements AsyncDisposable {
               writeFraming: framing,
               limits: this.#limits,
               client: true,
-              // without a server, what the peer sends back has nowhere to go
-              handlers: { frame() {}, framingError() {}, closed() {} },
+              // without a server, what the peer sends back goes to requests waiting for a reply
+              handlers: {
+                frame: (packet, l) => this.#ownReply(packet, { url: this.url, proto: 'tcp', send: (p) => l.write(p) }),
+                framingError() {},
+                closed() {},
+              },
             });
       if (this.#closed) {
         await link.close();
@@ -425,5 +448,138 @@ export class Address extends Sender implements AsyncDisposable {
 
   override toString(): string {
     return `Address(${this.url})`;
+  }
+
+  // ---- request/reply
+
+  /** Requests waiting for a reply on this address's own socket or connection. */
+  readonly #waiters = new Set<ReplyWaiter>();
+  /** The own UDP socket whose datagrams go to #waiters. */
+  #listening: DatagramSocket | undefined;
+
+  /**
+   * Sends a message and resolves with the reply: the first message at `options.reply` (default:
+   * the same path) that comes back — to this address's own UDP socket or TCP connection, or, for an
+   * address sending from a server, to that server from the peer this address sends to (UDP: the
+   * same host and port; TCP: the same connection). It resolves with a {@link Received} record
+   * (`args`, typed by a `{ path, typespec }` or route given as `reply`). Rejects with
+   * `OscTimeoutError` (`ERR_OSC_TIMEOUT`) after `timeout` ms (default 5000), `OscAbortError`
+   * (`ERR_OSC_ABORTED`) when `signal` aborts, or the send's `SendError`/`OscEncodeError`.
+   * Concurrent requests for the same reply path take replies in the order they were made.
+   */
+  request<X extends MessageTarget, R extends ReplyAt = string>(
+    target: X,
+    args?: Readonly<SendArgs<X>>,
+    options?: RequestOptions<R>,
+  ): Promise<Received<ReplyArgs<R>>>;
+  async request(
+    target: string | TypedPath | ArgsTarget<readonly OscArg[]>,
+    args: readonly OscArg[] = [],
+    options: RequestOptions<ReplyAt> = {},
+  ): Promise<Received> {
+    const timeout = checkTimeout(options.timeout ?? DEFAULT_REQUEST_TIMEOUT);
+    const what = `request ${typeof target === 'string' ? target : String(target.path)} to ${this.url}`;
+    const signal = options.signal;
+    if (signal?.aborted) return withDeadline(new Promise<never>(() => {}), { signal }, what, () => {});
+    const replyAt = options.reply ?? (typeof target === 'string' ? target : (target.path as string));
+    const waiter = new ReplyWaiter(
+      replyAt,
+      options.match as ((r: Received) => boolean) | undefined,
+      this.#replyFilter(),
+    );
+    const stop = await this.#awaitReply(waiter);
+    let sent: Promise<number>;
+    try {
+      sent = (this.send as (t: unknown, ...a: readonly OscArg[]) => Promise<number>)(target, ...args);
+    } catch (err) {
+      stop();
+      throw err;
+    }
+    const both = Promise.all([waiter.promise, sent]).then(([reply]) => reply);
+    return withDeadline(both, { timeout, signal }, what, () => {
+      waiter.cancel();
+      stop();
+    });
+  }
+
+  /** Which messages at the reply path count as replies: for a server's, those from this peer. */
+  #replyFilter(): ((candidate: ReplyCandidate) => boolean) | undefined {
+    if (this.#options.server === undefined) return undefined; // our own socket: only the peer knows it
+    if (this.#scheme === 'tcp') {
+      return (c) => {
+        const connection = (c as { connection?: unknown }).connection;
+        return connection !== undefined && connection === this.#tcp;
+      };
+    }
+    return (c) => {
+      const host = this.#serverTarget;
+      if (host === undefined) return false;
+      const expected = `osc.udp://${host.includes(':') ? `[${host}]` : host}:${this.port}/`;
+      return (c as { connection?: unknown }).connection === undefined && (c.source as Address).url === expected;
+    };
+  }
+
+  /** Makes `waiter` see what comes back; returns what stops it. */
+  async #awaitReply(waiter: ReplyWaiter): Promise<() => void> {
+    if (this.#reply !== undefined) {
+      throw new SendError('ERR_OSC_NO_REPLY_PATH', "a message's reply address cannot make requests; reply with send()");
+    }
+    if (this.#closed) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
+    const server = this.#options.server;
+    if (this.#scheme === 'udp' || this.#scheme === 'tcp') {
+      if (server !== undefined) return server[SERVER_LINK].watch(waiter.path, (m) => waiter.offer(m));
+    } else {
+      throw new SendError('ERR_OSC_NO_REPLY_PATH', `requests are made over UDP or TCP, not ${this.#scheme}`);
+    }
+    if (this.#scheme === 'udp') {
+      if (this.#udp === undefined) this.#udpOpening ??= this.#openUdp();
+      const udp = this.#udp ?? (await this.#udpOpening);
+      if (udp === undefined) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
+      if (this.#listening !== udp.socket) {
+        this.#listening = udp.socket;
+        const socket = udp.socket;
+        socket.on('message', (packet, from) => {
+          const host = from.family === 'IPv6' ? `[${from.address}]` : from.address;
+          this.#ownReply(packet, {
+            url: `osc.udp://${host}:${from.port}/`,
+            proto: 'udp',
+            send: (p) => sendUdp(socket, p, from.port, from.address),
+          });
+        });
+      }
+    }
+    this.#waiters.add(waiter);
+    return () => this.#waiters.delete(waiter);
+  }
+
+  /** A packet that came back on this address's own socket or connection: replies for requests. */
+  #ownReply(packet: Uint8Array, from: Sink): void {
+    if (this.#waiters.size === 0) return;
+    let decoded: Message | Bundle;
+    try {
+      decoded = decode(packet);
+    } catch (err) {
+      debug('a malformed reply to %s: %s', this.url, String(err));
+      return;
+    }
+    let source: Address | undefined;
+    const offer = (element: Message | Bundle, timetag: TimeTag): void => {
+      if (element instanceof Bundle) {
+        for (const e of element.elements) offer(e, element.timetag);
+        return;
+      }
+      const candidate: ReplyCandidate = {
+        path: element.path,
+        typetags: element.typetags,
+        args: element.args,
+        timetag,
+        get source() {
+          source ??= new Address({ [REPLY_SINK]: from });
+          return source;
+        },
+      };
+      for (const waiter of this.#waiters) if (waiter.offer(candidate)) break;
+    };
+    offer(decoded, TimeTag.IMMEDIATE);
   }
 }

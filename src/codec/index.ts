@@ -13,7 +13,17 @@ export {
   OscError,
   OscPatternError,
 } from './errors.js';
-export { ARGS, type ArgsTarget, Message, type TypedPath } from './message.js';
+export { double, float, int32, int64, Marked, type NumericTypetag } from './marks.js';
+export {
+  ARGS,
+  type ArgsTarget,
+  type InferredArg,
+  Message,
+  type MessageTarget,
+  type SendArgs,
+  type TargetArgs,
+  type TypedPath,
+} from './message.js';
 export { compilePattern, isPattern, matchPattern, Pattern, pathSegments, routePathProblem } from './pattern.js';
 export { NTP_UNIX_OFFSET, TimeTag } from './timetag.js';
 export {

@@ -1,5 +1,6 @@
 import { encode } from './encode.js';
 import { OscEncodeError } from './errors.js';
+import { type Marked, unmark } from './marks.js';
 import { TimeTag } from './timetag.js';
 import { type ArgsOf, describe, inferTypetags, type Typespec, typespecString } from './typespec.js';
 import { Char, INFINITUM, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
@@ -9,6 +10,19 @@ export interface TypedPath<T extends Typespec = Typespec> {
   readonly path: string;
   readonly typespec: T;
 }
+
+/** Where a message goes: a path, a `{ path, typespec }`, or a route. */
+export type MessageTarget = string | TypedPath | ArgsTarget<readonly OscArg[]>;
+
+/** The argument tuple a typed target takes: a route's `A`, or `ArgsOf` a `{ path, typespec }`'s typespec. */
+export type TargetArgs<X> =
+  X extends ArgsTarget<infer A> ? A : X extends TypedPath<infer T extends Typespec> ? ArgsOf<T> : never;
+
+/** The arguments `send(target, ...)` takes: inferred values for a path, typed ones for a typed target. */
+export type SendArgs<X> = [X] extends [never] ? unknown[] : X extends string ? InferredArg[] : TargetArgs<X>;
+
+/** What typetags can be inferred from: an OSC value, or a number marked with its typetag (`float(1)`). */
+export type InferredArg = OscArg | Marked;
 
 /** The key of a type-only brand: the argument tuple a target takes (a server's `Route<A>` carries one). */
 export const ARGS: unique symbol = Symbol('aiolo.args');
@@ -31,11 +45,14 @@ export class Message<A extends readonly OscArg[] = readonly OscArg[]> {
   readonly typetags: string;
   readonly args: Readonly<A>;
 
+  constructor(path: string, ...args: A);
+  /** With marked numbers (`float(1)`), whose typetags the marks give; `args` holds the plain values. */
+  constructor(path: string, ...args: InferredArg[]);
   constructor(path: string, ...args: A) {
     checkPath(path);
     this.path = path;
     this.typetags = inferTypetags(args);
-    this.args = args;
+    this.args = unmark(args);
   }
 
   /**
@@ -43,13 +60,16 @@ export class Message<A extends readonly OscArg[] = readonly OscArg[]> {
    * route's: `Message.typed(route, ...args)`. Values that do not fit their typetags throw
    * {@link OscEncodeError} naming the argument.
    */
-  static typed<T extends Typespec>(path: string, typespec: T, ...args: ArgsOf<T>): Message<ArgsOf<T>>;
-  static typed<T extends Typespec>(target: TypedPath<T>, ...args: ArgsOf<T>): Message<ArgsOf<T>>;
-  static typed<A extends readonly OscArg[]>(target: ArgsTarget<A>, ...args: A): Message<A>;
-  static typed(target: string | TypedPath | ArgsTarget<readonly OscArg[]>, ...rest: unknown[]): Message {
+  // One signature, not overloads: when no overload fits, TypeScript reports the last one's error,
+  // at the path; with one signature the error lands on the argument that does not fit.
+  static typed<const X extends MessageTarget, const T extends Typespec>(
+    target: X,
+    ...rest: X extends string ? [typespec: T, ...args: ArgsOf<T>] : TargetArgs<X>
+  ): Message<X extends string ? ArgsOf<T> : TargetArgs<X>>;
+  static typed(target: MessageTarget, ...rest: readonly unknown[]): Message {
     let path: string;
     let spec: Typespec;
-    let args: unknown[];
+    let args: readonly unknown[];
     if (typeof target === 'string') {
       path = target;
       spec = rest[0] as Typespec;

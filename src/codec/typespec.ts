@@ -1,4 +1,5 @@
 import { OscEncodeError } from './errors.js';
+import { Marked } from './marks.js';
 import { TimeTag } from './timetag.js';
 import { Char, INFINITUM, type Infinitum, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
 
@@ -162,6 +163,7 @@ export function inferTypetag(value: unknown, argIndex: number): keyof TypetagVal
       if (value instanceof OscSymbol) return 'S';
       if (value instanceof Midi) return 'm';
       if (value instanceof Char) return 'c';
+      if (value instanceof Marked) return value.typetag;
       if (value instanceof Rgba) {
         throw new OscEncodeError(
           'ERR_OSC_ARG_TYPE',

@@ -8,15 +8,16 @@ import { Bundle } from '../codec/bundle.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE, type DecodeOptions, decode } from '../codec/decode.js';
 import { OscDecodeError } from '../codec/errors.js';
 import type { Message } from '../codec/message.js';
-import { compilePattern, isPattern, MAX_PATTERN_LENGTH, type Pattern } from '../codec/pattern.js';
+import { compilePattern, isPattern, MAX_PATTERN_LENGTH, type Pattern, pathSegments } from '../codec/pattern.js';
 import { TimeTag } from '../codec/timetag.js';
 import { type AnyArgs, type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import { KernelDrops } from '../transport/drops.js';
 import { type ConnectionError, OscConfigError, SendError, StartError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
-import { SERVER_LINK, type ServerLink, type Sink } from '../transport/link.js';
+import { type Dispatched, SERVER_LINK, type ServerLink, type Sink } from '../transport/link.js';
 import { checkOptionNames } from '../transport/options.js';
+import type { Sender } from '../transport/sender.js';
 import {
   DEFAULT_MAX_BUFFERED_BYTES,
   DEFAULT_MAX_WRITE_BUFFER,
@@ -31,9 +32,10 @@ import { formatUrl, isMulticastAddress, isProto, type Proto, parsePort, parseUrl
 import { messageBytes } from './bytes.js';
 import { canCoerce, coerceArgs } from './coerce.js';
 import { RouteError } from './errors.js';
-import { ANY_PATH, type AnyPath, type Delivery, type Received, Route } from './route.js';
+import { type ForwardDisposer, Forwarding, PacketRecord, type PacketsOptions, type ReceivedPacket } from './packets.js';
+import { ANY_PATH, type AnyPath, type Delivery, type Incoming, patternRoute, type Received, Route } from './route.js';
 import { Scheduler } from './scheduler.js';
-import type { Holdable, Subscription } from './subscription.js';
+import { type Holdable, Subscription } from './subscription.js';
 
 const debug = debuglog('aiolo');
 
@@ -131,10 +133,18 @@ export interface ServerStats {
   packets: number;
   /** Messages decoded from them (each message of a bundle counts). */
   messages: number;
-  /** Messages handed to at least one route. */
+  /** Messages handed to at least one consumer: a subscription, a handler, a `next()` or a request. */
   dispatched: number;
   malformed: number;
+  /** Messages no route took. */
   unmatched: number;
+  /**
+   * Messages that reached routes none of which had a subscription, handler, `next()` or request
+   * waiting: taken by the routing and consumed by nobody (not counted in `dispatched`).
+   */
+  unconsumed: number;
+  /** Errors thrown or rejected by `route.on()` handlers. */
+  handlerErrors: number;
   /** Messages held for their timetag right now. */
   queued: number;
   /** What they keep alive, in bytes (the estimate `maxQueuedBytes` limits). */
@@ -164,6 +174,10 @@ export interface ServerEvents {
   malformed: [error: OscDecodeError, source: Address, packet: Uint8Array];
   /** A message no route took. */
   unmatched: [message: Received];
+  /** A `route.on()` handler without `onError` threw or rejected; the handler goes on receiving. */
+  handlerError: [error: unknown, message: Incoming];
+  /** `server.forward()` could not send a packet on. */
+  forwardError: [error: unknown, packet: ReceivedPacket];
   /** A subscription discarded a message (its consumer fell `highWaterMark` behind). */
   overflow: [subscription: Subscription<unknown>, dropped: number];
   /** A bundled message was dropped: the schedule was full, or it was timed too far ahead. */
@@ -340,6 +354,8 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     dispatched: 0,
     malformed: 0,
     unmatched: 0,
+    unconsumed: 0,
+    handlerErrors: 0,
     queued: 0,
     queuedBytes: 0,
     queueDropped: 0,
@@ -355,6 +371,24 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     this.#stats.overflowed++;
     this.emit('overflow', sub, dropped);
   };
+  readonly #onHandlerError = (error: unknown, message: Incoming): boolean => {
+    this.#stats.handlerErrors++;
+    if (this.listenerCount('handlerError') === 0) return false;
+    try {
+      this.emit('handlerError', error, message);
+    } catch (err) {
+      rethrowLater(err); // the user's listener threw, as for any event
+    }
+    return true;
+  };
+  /** Routes made by `match()`: patterns matched against the literal paths that arrive. */
+  readonly #patterns: Route[] = [];
+  /** What waits for a reply at a path (`address.request` from an address sending from this server). */
+  readonly #watchers = new Map<string, Set<(message: Dispatched) => boolean>>();
+  /** Subscriptions of `packets()`. */
+  readonly #packetSubs = new Set<Subscription<ReceivedPacket, null>>();
+  /** Whether the message being dispatched reached a consumer. */
+  #consumed = false;
   #udp: DatagramSocket | undefined;
   #kernelDrops: KernelDrops | undefined;
   /** What earlier sockets of this server dropped (the kernel counts per socket). */
@@ -472,12 +506,15 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     this.#all.add(route);
     if (route.path === ANY_PATH) {
       this.#anyPath.push(route);
+    } else if (route.pattern !== undefined) {
+      this.#patterns.push(route);
     } else {
       const list = this.#literal.get(route.path);
       if (list === undefined) this.#literal.set(route.path, [route]);
       else list.push(route);
     }
     route.dropListeners.add(this.#onDrop);
+    route.errorListeners.add(this.#onHandlerError);
     if (this.#running) route.serving(this, true);
     return route;
   }
@@ -493,10 +530,16 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     if (route === undefined)
       throw new RouteError('ERR_OSC_NOT_ROUTED', `${String(target)} is not routed on this server`);
     this.#all.delete(route);
-    const list = route.path === ANY_PATH ? this.#anyPath : this.#literal.get(route.path);
+    const list =
+      route.path === ANY_PATH
+        ? this.#anyPath
+        : route.pattern !== undefined
+          ? this.#patterns
+          : this.#literal.get(route.path);
     if (list !== undefined) list.splice(list.indexOf(route), 1);
-    if (route.path !== ANY_PATH && list?.length === 0) this.#literal.delete(route.path);
+    if (route.path !== ANY_PATH && route.pattern === undefined && list?.length === 0) this.#literal.delete(route.path);
     route.dropListeners.delete(this.#onDrop);
+    route.errorListeners.delete(this.#onHandlerError);
     route.serving(this, false);
     return route;
   }
@@ -506,9 +549,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     return [...this.#all];
   }
 
-  #find(path: string | AnyPath, typetags: string | null): Route | undefined {
-    const list = path === ANY_PATH ? this.#anyPath : this.#literal.get(path);
-    return list?.find((r) => r.typetags === typetags);
+  #find(path: string | AnyPath, typetags: string | null, pattern = false): Route | undefined {
+    const list = path === ANY_PATH ? this.#anyPath : pattern ? this.#patterns : this.#literal.get(path);
+    return list?.find((r) => r.typetags === typetags && r.path === path);
   }
 
   /**
@@ -664,6 +707,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       this.#port = undefined;
       this.#url = undefined;
       for (const route of this.#all) route.serving(this, false);
+      for (const sub of [...this.#packetSubs]) sub.end();
       debug('server stopped');
     }
   }
@@ -679,6 +723,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       datagramSocket: this.#udp,
       attachStream: (socket: Socket, writeFraming: Framing, limits?: StreamLimits) =>
         this.#attach(socket, writeFraming, undefined, limits),
+      watch: (path, watcher) => this.#watch(path, watcher),
     };
   }
 
@@ -774,6 +819,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       else debug('unexpected decode failure: %s', String(err)); // never thrown, by the decoder's contract
       return;
     }
+    if (this.#packetSubs.size > 0) this.#rawPacket(packet, decoded, origin);
     try {
       // the clock is read only when a bundle or a waiting schedule needs it
       const now = decoded instanceof Bundle || this.#scheduler.pending > 0 ? TimeTag.now() : undefined;
@@ -842,8 +888,13 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   #dispatch(message: Message, timetag: TimeTag, origin: Origin, source: Address | undefined): void {
     if (!this.#accepting) return;
     this.#stats.messages++;
+    this.#consumed = false;
     const path = message.path;
     let delivery: ServerDelivery | undefined;
+    // routes made by match() whose pattern matches this (literal) path; found before any delivery,
+    // so that a path too costly to match reaches no route at all
+    const byPattern = this.#patterns.length > 0 ? this.#matchPatterns(path, origin) : undefined;
+    if (byPattern === null) return;
     const direct = this.#literal.get(path);
     if (direct !== undefined) {
       for (const route of direct) delivery = this.#offer(route, message, timetag, origin, source, delivery);
@@ -855,9 +906,29 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
         for (const route of routes) delivery = this.#offer(route, message, timetag, origin, source, delivery);
       }
     }
+    if (byPattern !== undefined) {
+      for (const route of byPattern) delivery = this.#offer(route, message, timetag, origin, source, delivery);
+    }
     for (const route of this.#anyPath) delivery = this.#offer(route, message, timetag, origin, source, delivery);
+    if (this.#watchers.size > 0) {
+      const watchers = this.#watchers.get(path);
+      if (watchers !== undefined) {
+        const d = delivery ?? new ServerDelivery(this.#replies, message, timetag, origin, source, nextSeq());
+        for (const watcher of watchers) {
+          if (watcher(d)) {
+            delivery = d;
+            this.#consumed = true;
+            break;
+          }
+        }
+      }
+    }
     if (delivery !== undefined) {
-      this.#stats.dispatched++;
+      if (this.#consumed) this.#stats.dispatched++;
+      else {
+        this.#stats.unconsumed++;
+        debug('a message to %s reached routes without subscribers', path);
+      }
     } else {
       this.#stats.unmatched++;
       if (this.listenerCount('unmatched') > 0) {
@@ -894,6 +965,29 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     return matched;
   }
 
+  /**
+   * The routes made by `match()` whose pattern matches the literal `path`, or null when matching
+   * would cost more than one message may (then reported as malformed). A path that is itself a
+   * pattern matches none of them.
+   */
+  #matchPatterns(path: string, origin: Origin): Route[] | null {
+    if (path.charCodeAt(0) !== 0x2f || isPattern(path)) return [];
+    const segments = pathSegments(path);
+    const budget = { left: this.#maxPatternSteps };
+    const matched: Route[] = [];
+    for (const route of this.#patterns) {
+      if ((route.pattern as Pattern).matchesSegments(segments, budget)) matched.push(route);
+      else if (budget.left < 0) {
+        this.#tooCostly(
+          `a path that takes more than ${this.#maxPatternSteps} steps to match the pattern routes`,
+          origin,
+        );
+        return null;
+      }
+    }
+    return matched;
+  }
+
   #tooCostly(what: string, origin: Origin): void {
     this.#malformed(
       new OscDecodeError('ERR_OSC_PATTERN_TOO_COSTLY', 0, `${what}: rejected`),
@@ -919,8 +1013,75 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       args = coerceArgs(message.args, have, want);
     }
     const d = delivery ?? new ServerDelivery(this.#replies, message, timetag, origin, source, nextSeq());
-    route.deliver(d, args, want ?? have);
+    if (route.deliver(d, args, want ?? have)) this.#consumed = true;
     return d;
+  }
+
+  // ---- pattern routes, raw packets, forwarding, watchers (request/reply)
+
+  /**
+   * A route receiving every message whose (literal) path matches `pattern`:
+   * `server.match('/avatar/parameters/*', 'f')`. The reverse of OSC's dispatch, where the
+   * incoming path is the pattern: here the route's path is. Messages whose path is itself a
+   * pattern do not reach pattern routes. The same pattern and typespec again returns the same route.
+   */
+  match<T extends Typespec = AnyArgs>(pattern: string, typespec?: T): Route<ArgsOf<T>> {
+    const candidate = patternRoute(pattern, typespec);
+    const existing = this.#find(pattern, candidate.typetags, true);
+    return (existing ?? this.route(candidate)) as Route<ArgsOf<T>>;
+  }
+
+  /**
+   * Every valid packet this server receives, as it arrives (before a bundle waits for its time):
+   * its bytes, the decoded packet, its source and its arrival time. Bounded like a subscription
+   * (`highWaterMark`, `highWaterBytes`, `overflow`, `signal`); ends when the server stops.
+   */
+  packets(options: PacketsOptions = {}): Subscription<ReceivedPacket, null> {
+    const sub = new Subscription<ReceivedPacket, null>(
+      null,
+      options,
+      (s) => this.#packetSubs.delete(s as Subscription<ReceivedPacket, null>),
+      this.#onDrop,
+    );
+    if (!sub.done) this.#packetSubs.add(sub);
+    return sub;
+  }
+
+  /**
+   * Sends every valid packet this server receives on to `target`, unchanged (bundles, timetags and
+   * bytes as they came), as it arrives. A packet that cannot be sent is reported with
+   * `'forwardError'`. Returns a disposer that stops forwarding.
+   */
+  forward(target: Sender, options: PacketsOptions = {}): ForwardDisposer {
+    return new Forwarding(this.packets(options), target, (error, packet) => {
+      debug('forwarding to %s failed: %s', target.url, String(error));
+      if (this.listenerCount('forwardError') > 0) this.emit('forwardError', error, packet);
+    }).disposer;
+  }
+
+  #rawPacket(data: Uint8Array, decoded: Message | Bundle, origin: Origin): void {
+    const record = new PacketRecord(
+      new Uint8Array(data), // a copy: a TCP frame is a view into a read that may be reused (Buffer.slice would not copy)
+      decoded,
+      TimeTag.now(),
+      () => sourceFor(this.#replies, origin),
+      origin.kind === 'tcp' ? origin.link : undefined,
+      nextSeq(),
+    );
+    for (const sub of this.#packetSubs) sub.push(record, record);
+  }
+
+  #watch(path: string, watcher: (message: Dispatched) => boolean): () => void {
+    let set = this.#watchers.get(path);
+    if (set === undefined) {
+      set = new Set();
+      this.#watchers.set(path, set);
+    }
+    set.add(watcher);
+    return () => {
+      const current = this.#watchers.get(path);
+      if (current?.delete(watcher) && current.size === 0) this.#watchers.delete(path);
+    };
   }
 }
 
@@ -995,13 +1156,14 @@ function sinkFor(context: ReplyContext, origin: Origin): Sink {
 }
 
 /** A message on its way to routes; its reply address is made only if someone asks for it. */
-class ServerDelivery implements Delivery, Received {
+class ServerDelivery implements Delivery, Received, Dispatched {
   readonly path: string;
   readonly typetags: string;
   readonly args: readonly OscArg[];
   readonly timetag: TimeTag;
   readonly seq: number;
   readonly holdable: Holdable | undefined;
+  readonly connection: StreamLink | undefined;
   readonly #context: ReplyContext;
   readonly #origin: Origin;
   #source: Address | undefined;
@@ -1021,6 +1183,7 @@ class ServerDelivery implements Delivery, Received {
     this.timetag = timetag;
     this.seq = seq;
     this.holdable = origin.kind === 'tcp' ? origin.link : undefined;
+    this.connection = origin.kind === 'tcp' ? origin.link : undefined;
     this.#context = context;
     this.#origin = origin;
     this.#source = source;

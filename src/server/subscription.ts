@@ -62,9 +62,10 @@ export interface SubscriptionSink {
  * It ends with `unsub()` (after what is buffered), `break` or `return()` (at once), its
  * `AbortSignal`, `await using`, or when the server stops (after what is buffered).
  */
-export class Subscription<T = readonly OscArg[], R extends Route = Route>
+export class Subscription<T = readonly OscArg[], R extends Route | null = Route>
   implements AsyncIterableIterator<T>, AsyncDisposable, SubscriptionSink
 {
+  /** The route it receives from (`null` for a server's `packets()`). */
   readonly route: R;
   readonly highWaterMark: number;
   readonly highWaterBytes: number;

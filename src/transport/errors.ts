@@ -43,6 +43,36 @@ export class SendError extends OscError {
   }
 }
 
+/** A wait (`address.request`, `route.next`) got no answer within its `timeout`. */
+export class OscTimeoutError extends OscError {
+  override readonly name = 'OscTimeoutError';
+  declare readonly code: 'ERR_OSC_TIMEOUT';
+  /** The timeout that ran out, in milliseconds. */
+  readonly timeout: number;
+  constructor(message: string, timeout: number) {
+    super('ERR_OSC_TIMEOUT', message);
+    this.timeout = timeout;
+  }
+}
+
+/** A wait was ended by its `AbortSignal`; `cause` is the signal's reason. */
+export class OscAbortError extends OscError {
+  override readonly name = 'OscAbortError';
+  declare readonly code: 'ERR_OSC_ABORTED';
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_OSC_ABORTED', message, options);
+  }
+}
+
+/** A wait ended because what it waited on closed: the address, or every server of the route stopped. */
+export class OscClosedError extends OscError {
+  override readonly name = 'OscClosedError';
+  declare readonly code: 'ERR_OSC_CLOSED';
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_OSC_CLOSED', message, options);
+  }
+}
+
 export type ConnectionErrorCode =
   | 'ERR_OSC_WRITE_BUFFER_FULL'
   | 'ERR_OSC_WRITE_TIMEOUT'

@@ -1,17 +1,26 @@
 import { SENDING } from '../codec/alloc.js';
 import { Bundle, type BundleElement } from '../codec/bundle.js';
+import { DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
 import { encodeFrom, encodeMessageFrom } from '../codec/encode.js';
 import { OscEncodeError } from '../codec/errors.js';
-import { type ArgsTarget, checkPath, Message, type TypedPath } from '../codec/message.js';
+import { unmark } from '../codec/marks.js';
+import {
+  type ArgsTarget,
+  checkPath,
+  Message,
+  type MessageTarget,
+  type SendArgs,
+  type TypedPath,
+} from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
-import { type ArgsOf, inferTypetags, type Typespec, typespecString } from '../codec/typespec.js';
+import { inferTypetags, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import type { Proto } from './url.js';
 
 type Target = string | TypedPath | ArgsTarget<readonly OscArg[]>;
 
 function encodeFor(target: Target, args: readonly unknown[]): Uint8Array {
-  if (typeof target === 'string') return encodeMessageFrom(SENDING, target, inferTypetags(args), args);
+  if (typeof target === 'string') return encodeMessageFrom(SENDING, target, inferTypetags(args), unmark(args));
   if (typeof target.path !== 'string') {
     throw new OscEncodeError('ERR_OSC_INVALID_PATH', 'cannot send to ANY_PATH: a message needs a literal path', {
       value: target.path,
@@ -39,10 +48,10 @@ export abstract class Sender {
    * Sends a message: to a route (its typespec types and encodes the arguments), to a
    * `{ path, typespec }`, or to a path string (typetags inferred from the values).
    */
-  send<A extends readonly OscArg[]>(target: ArgsTarget<A>, ...args: A): Promise<number>;
-  send<T extends Typespec>(target: TypedPath<T>, ...args: ArgsOf<T>): Promise<number>;
-  send(path: string, ...args: OscArg[]): Promise<number>;
-  send(target: Target, ...args: unknown[]): Promise<number> {
+  // One signature rather than overloads, so that a value that does not fit is reported at that
+  // value, not at the target (TypeScript reports a failed overload set at its last overload).
+  send<X extends MessageTarget>(target: X, ...args: SendArgs<X>): Promise<number>;
+  send(target: Target, ...args: readonly unknown[]): Promise<number> {
     let packet: Uint8Array;
     try {
       packet = encodeFor(target, args);
@@ -75,10 +84,8 @@ export abstract class Sender {
   }
 
   /** Sends a message in a bundle stamped `seconds` from now: the receiver dispatches it then. */
-  delay<A extends readonly OscArg[]>(seconds: number, target: ArgsTarget<A>, ...args: A): Promise<number>;
-  delay<T extends Typespec>(seconds: number, target: TypedPath<T>, ...args: ArgsOf<T>): Promise<number>;
-  delay(seconds: number, path: string, ...args: OscArg[]): Promise<number>;
-  delay(seconds: number, target: Target, ...args: unknown[]): Promise<number> {
+  delay<X extends MessageTarget>(seconds: number, target: X, ...args: SendArgs<X>): Promise<number>;
+  delay(seconds: number, target: Target, ...args: readonly unknown[]): Promise<number> {
     let message: Message;
     let timetag: TimeTag;
     try {
@@ -91,6 +98,24 @@ export abstract class Sender {
       return Promise.reject(err);
     }
     return this.bundle(message, timetag);
+  }
+
+  /**
+   * Sends an already-encoded packet, byte for byte (to forward what a server received, or replay a
+   * recording). It is decoded first, and rejects with `OscDecodeError` if it is not valid OSC.
+   */
+  packet(bytes: Uint8Array): Promise<number> {
+    try {
+      if (!(bytes instanceof Uint8Array)) {
+        throw new OscEncodeError('ERR_OSC_INVALID_VALUE', 'packet() sends a Uint8Array of OSC bytes', {
+          value: bytes,
+        });
+      }
+      decode(bytes, { maxPacketSize: Math.max(DEFAULT_MAX_PACKET_SIZE, bytes.length) });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.sendPacket(bytes);
   }
 
   #sendEncoded(packet: Message | Bundle): Promise<number> {

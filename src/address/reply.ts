@@ -1,0 +1,119 @@
+import { canCoerce, coerceArgs } from '../codec/coerce.js';
+import type { ArgsTarget, TypedPath } from '../codec/message.js';
+import type { TimeTag } from '../codec/timetag.js';
+import { type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
+import type { OscArg } from '../codec/values.js';
+import type { WaitOptions } from '../transport/deadline.js';
+import type { Address } from './address.js';
+
+/** A message as it arrived: the path sent (perhaps a pattern), its typetags and args, its timetag, and who sent it. */
+export interface Received<A extends readonly OscArg[] = readonly OscArg[]> {
+  readonly path: string;
+  readonly typetags: string;
+  readonly args: A;
+  /** The bundle's timetag for bundled messages; {@link TimeTag.IMMEDIATE} for plain ones. */
+  readonly timetag: TimeTag;
+  /** Replies to the sender over the same transport: the same TCP connection, or from the server's UDP port. */
+  readonly source: Address;
+}
+
+/** Where a reply is expected: a path, or a typed `{ path, typespec }` or route, which types it. */
+export type ReplyAt = string | TypedPath | ArgsTarget<readonly OscArg[]>;
+
+/** The args of a reply at `R`: typed by its typespec, or `OscArg[]` for a bare path. */
+export type ReplyArgs<R> =
+  R extends ArgsTarget<infer B> ? B : R extends TypedPath<infer T extends Typespec> ? ArgsOf<T> : OscArg[];
+
+/** Options of `address.request()`. */
+export interface RequestOptions<R extends ReplyAt = string> extends WaitOptions {
+  /**
+   * Where the reply comes: a path (`'/status.reply'`), or `{ path, typespec }` / a route, whose
+   * typespec the reply must fit (exactly, or by liblo's coercion, converted as a route does).
+   * Default: the request's own path.
+   */
+  readonly reply?: R | undefined;
+  /** Takes only the replies this returns true for (to tell one request's reply from another's). */
+  readonly match?: ((reply: Received<ReplyArgs<R>>) => boolean) | undefined;
+}
+
+/** The parts of a message a waiter looks at. */
+export interface ReplyCandidate {
+  readonly path: string;
+  readonly typetags: string;
+  readonly args: readonly OscArg[];
+  readonly timetag: TimeTag;
+  readonly source: unknown;
+}
+
+/** @internal One request waiting for its reply. */
+export class ReplyWaiter {
+  readonly path: string;
+  readonly #typetags: string | null;
+  readonly #match: ((reply: Received) => boolean) | undefined;
+  readonly #from: ((candidate: ReplyCandidate) => boolean) | undefined;
+  readonly promise: Promise<Received>;
+  #resolve!: (reply: Received) => void;
+  #reject!: (err: unknown) => void;
+  #done = false;
+
+  constructor(
+    reply: ReplyAt,
+    match: ((reply: Received) => boolean) | undefined,
+    from: ((candidate: ReplyCandidate) => boolean) | undefined,
+  ) {
+    if (typeof reply === 'string') {
+      this.path = reply;
+      this.#typetags = null;
+    } else {
+      if (typeof reply.path !== 'string') throw new TypeError('a reply comes at a literal path, not ANY_PATH');
+      this.path = reply.path;
+      this.#typetags = typespecString(reply.typespec);
+    }
+    this.#match = match;
+    this.#from = from;
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  /** Takes `candidate` if it is the reply: resolves and returns true. A throwing `match` rejects the request. */
+  offer(candidate: ReplyCandidate): boolean {
+    if (this.#done || candidate.path !== this.path) return false;
+    if (this.#from !== undefined && !this.#from(candidate)) return false;
+    let reply: Received = candidate as Received;
+    const want = this.#typetags;
+    if (want !== null && want !== candidate.typetags) {
+      if (!canCoerce(candidate.typetags, want)) return false;
+      reply = {
+        path: candidate.path,
+        typetags: want,
+        args: coerceArgs(candidate.args, candidate.typetags, want),
+        timetag: candidate.timetag,
+        get source() {
+          return candidate.source as Address;
+        },
+      };
+    }
+    if (this.#match !== undefined) {
+      try {
+        if (!this.#match(reply)) return false;
+      } catch (err) {
+        this.#done = true;
+        this.#reject(err);
+        return false;
+      }
+    }
+    this.#done = true;
+    this.#resolve(reply);
+    return true;
+  }
+
+  cancel(): void {
+    this.#done = true;
+  }
+}
