@@ -7,21 +7,13 @@
 // JSON line, {"case", "ok", ...} or {"case", "ok": false, "error"}, then {"done", "passed", "failed"}.
 // It refuses to run (exit code 2) where any interface but lo, v0 and v1 exists.
 import { execFileSync } from 'node:child_process';
-import { networkInterfaces } from 'node:os';
 import { Address, Server } from '../../src/index.js';
 import { take } from '../helpers/async.js';
 import { LoReceiver } from '../helpers/lo.js';
+import { type Case, check, runCases } from './cases.js';
 
 const LIMITED = '255.255.255.255';
 const DIRECTED = '10.99.0.255';
-
-function emit(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
-function check(condition: boolean, what: string, detail?: unknown): asserts condition {
-  if (!condition) throw new Error(detail === undefined ? what : `${what}: ${JSON.stringify(detail)}`);
-}
 
 /** An aiolo server on every address (as liblo's servers are), receiving `/b ,i`. */
 async function server() {
@@ -29,8 +21,6 @@ async function server() {
   await s.start();
   return { s, sub: s.route('/b', 'i').sub() };
 }
-
-type Case = () => Promise<Record<string, unknown>>;
 
 const cases: [string, string, Case][] = [
   ...[LIMITED, DIRECTED].map((to): [string, string, Case] => [
@@ -85,25 +75,4 @@ const cases: [string, string, Case][] = [
   ],
 ];
 
-async function main(): Promise<number> {
-  const others = Object.keys(networkInterfaces()).filter((name) => !['lo', 'v0', 'v1'].includes(name));
-  if (others.length > 0) {
-    emit({ refused: true, error: `interfaces other than lo, v0 and v1 exist (${others.join(', ')})` });
-    return 2;
-  }
-  let passed = 0;
-  let failed = 0;
-  for (const [id, title, run] of cases) {
-    try {
-      emit({ case: id, title, ok: true, ...(await run()) });
-      passed++;
-    } catch (err) {
-      emit({ case: id, title, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-      failed++;
-    }
-  }
-  emit({ done: true, passed, failed });
-  return failed === 0 ? 0 : 1;
-}
-
-process.exitCode = await main();
+process.exitCode = await runCases(cases, ['lo', 'v0', 'v1']);

@@ -7,7 +7,6 @@
 // to run (exit code 2) where an interface other than loopback exists, so that no multicast packet
 // can leave the machine. Waiting is always for an event with a deadline; "nothing more arrived" is
 // shown by a sentinel message sent last ('end'), never by sleeping.
-import { networkInterfaces } from 'node:os';
 import {
   Address,
   type Incoming,
@@ -20,17 +19,10 @@ import {
   TimeTag,
 } from '../../src/index.js';
 import { within } from '../helpers/async.js';
+import { type Case, check, runCases } from './cases.js';
 
 const WAIT_MS = 5000;
 const END = 'end';
-
-function emit(line: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
-function check(condition: boolean, what: string, detail?: unknown): asserts condition {
-  if (!condition) throw new Error(detail === undefined ? what : `${what}: ${JSON.stringify(detail)}`);
-}
 
 /** Starts `n` members of `group`: the first on any free port, the others on the port it got. */
 async function startGroup(
@@ -69,8 +61,6 @@ async function collectUntilEnd(sub: AsyncIterable<readonly [string]>, what: stri
 async function stopAll(servers: Server[]): Promise<void> {
   await Promise.all(servers.map((s) => s.stop()));
 }
-
-type Case = () => Promise<Record<string, unknown>>;
 
 const cases: [string, string, Case][] = [
   [
@@ -233,29 +223,4 @@ const cases: [string, string, Case][] = [
   ],
 ];
 
-async function main(): Promise<number> {
-  const others = Object.keys(networkInterfaces()).filter((name) => name !== 'lo');
-  if (others.length > 0) {
-    emit({
-      refused: true,
-      error: `interfaces other than lo exist (${others.join(', ')}): run this in a network namespace (test/helpers/netns.ts)`,
-    });
-    return 2;
-  }
-  let passed = 0;
-  let failed = 0;
-  for (const [id, title, run] of cases) {
-    try {
-      const detail = await run();
-      emit({ case: id, title, ok: true, ...detail });
-      passed++;
-    } catch (err) {
-      emit({ case: id, title, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
-      failed++;
-    }
-  }
-  emit({ done: true, passed, failed });
-  return failed === 0 ? 0 : 1;
-}
-
-process.exitCode = await main();
+process.exitCode = await runCases(cases, ['lo']);
