@@ -3,6 +3,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { OscConfigError, SendError, StartError } from './errors.js';
+import { startError } from './start-error.js';
 
 /** The largest UDP payload IPv4 can carry (65535 - 8 - 20); liblo refuses above 65535. */
 export const MAX_UDP_PAYLOAD = 65507;
@@ -49,19 +50,6 @@ export function interfaceAddress(iface: string | undefined, ip: string | undefin
     );
   }
   return v4.address;
-}
-
-function startError(err: NodeJS.ErrnoException, where: string): StartError {
-  if (err.code === 'EADDRINUSE') {
-    return new StartError(
-      'ERR_OSC_ADDRESS_IN_USE',
-      `${where} is already in use; choose another port, or port 0 for any free one`,
-      {
-        cause: err,
-      },
-    );
-  }
-  return new StartError('ERR_OSC_START_FAILED', `cannot listen on ${where}: ${err.message}`, { cause: err });
 }
 
 /**

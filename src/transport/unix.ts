@@ -6,6 +6,8 @@ import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { SendError, StartError } from './errors.js';
+import { inOrder } from './serial-queue.js';
+import { startError } from './start-error.js';
 
 interface RInfo {
   readonly path: string | null;
@@ -148,9 +150,10 @@ export async function bindUnix(
   socket.bind(path); // synchronous: 'listening' or 'error' has fired on return
   if (failure !== undefined) {
     close();
-    const code = errno(failure) === EADDRINUSE ? 'ERR_OSC_ADDRESS_IN_USE' : 'ERR_OSC_START_FAILED';
-    throw new StartError(code, `cannot bind unix socket ${path}: ${bindFailure(path, failure)}`, {
-      cause: failure,
+    throw startError(failure, `unix socket ${path}`, {
+      inUse: errno(failure) === EADDRINUSE,
+      why: bindFailure(path, failure),
+      instead: 'choose another path',
     });
   }
   try {
@@ -219,16 +222,6 @@ async function sendDatagram(
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 20);
   }
-}
-
-/** Sends in order: a send waiting out a full queue is not overtaken by a later one. */
-function inOrder(): <T>(job: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return (job) => {
-    const run = tail.then(job, job);
-    tail = run.catch(() => undefined);
-    return run;
-  };
 }
 
 /** An unbound socket that sends datagrams to `path`; a full receiver queue is waited out, not dropped. */
