@@ -9,6 +9,7 @@ import {
   lengthPrefix,
   slipEncode,
 } from './framing.js';
+import { bracketHost } from './url.js';
 
 /**
  * Bytes a connection may have written and not yet handed to the kernel, by default. Four packets of
@@ -441,6 +442,6 @@ export class StreamLink {
   }
 
   #peer(): string {
-    return `${this.remoteAddress.includes(':') ? `[${this.remoteAddress}]` : this.remoteAddress}:${this.remotePort}`;
+    return `${bracketHost(this.remoteAddress)}:${this.remotePort}`;
   }
 }

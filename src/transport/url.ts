@@ -82,8 +82,12 @@ export function parseUrl(url: string): ParsedUrl {
 /** liblo's form: `osc.udp://host:port/`, IPv6 hosts in brackets; `osc.unix:///path`. */
 export function formatUrl(proto: string, host: string | undefined, port: number | undefined, path?: string): string {
   if (proto === 'unix') return `osc.unix://${path ?? ''}`;
-  const h = host === undefined ? '' : host.includes(':') ? `[${host}]` : host;
-  return `osc.${proto}://${h}:${port ?? ''}/`;
+  return `osc.${proto}://${host === undefined ? '' : bracketHost(host)}:${port ?? ''}/`;
+}
+
+/** A host as it goes before `:port` in a URL: an IPv6 address in brackets (`[::1]`), any other as it is. */
+export function bracketHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 export function isProto(value: string): value is Proto {
