@@ -62,7 +62,9 @@ export {
   typespecString,
 } from './codec/index.js';
 export { OscOverflowError, RouteError } from './server/errors.js';
+export type { ServerEvents, ServerStats } from './server/events.js';
 export { type Merged, merge } from './server/merge.js';
+export type { ServerOptions } from './server/options.js';
 export type { ForwardDisposer, PacketsOptions, ReceivedPacket } from './server/packets.js';
 export {
   ANY_PATH,
@@ -74,7 +76,7 @@ export {
   type Received,
   Route,
 } from './server/route.js';
-export { Server, type ServerEvents, type ServerOptions, type ServerStats, type Started } from './server/server.js';
+export { Server, type Started } from './server/server.js';
 export {
   DEFAULT_HIGH_WATER_MARK,
   type OverflowPolicy,

@@ -1,0 +1,95 @@
+// What a server reports: its events and its counters (`server.stats`).
+import type { Address } from '../address/address.js';
+import type { OscDecodeError } from '../codec/errors.js';
+import type { ConnectionError } from '../transport/errors.js';
+import type { ReceivedPacket } from './packets.js';
+import type { Incoming, Received } from './route.js';
+import type { Subscription } from './subscription.js';
+
+export interface ServerStats {
+  /** Packets received (datagrams, TCP frames). */
+  packets: number;
+  /** Messages decoded from them (each message of a bundle counts). */
+  messages: number;
+  /** Messages handed to at least one consumer: a subscription, a handler, a `next()` or a request. */
+  dispatched: number;
+  malformed: number;
+  /** Messages no route took. */
+  unmatched: number;
+  /**
+   * Messages that reached routes none of which had a subscription, handler, `next()` or request
+   * waiting: taken by the routing and consumed by nobody (not counted in `dispatched`).
+   */
+  unconsumed: number;
+  /** Errors thrown or rejected by `route.on()` handlers. */
+  handlerErrors: number;
+  /** Messages held for their timetag right now. */
+  queued: number;
+  /** What they keep alive, in bytes (the estimate `maxQueuedBytes` limits). */
+  queuedBytes: number;
+  /** Bundled messages dropped because the queue was full or they were timed too far ahead. */
+  queueDropped: number;
+  /**
+   * UDP datagrams the kernel dropped before the server could read them (its receive buffer was
+   * full: raise `recvBufferSize`, or let the event loop breathe). Read from the kernel on Linux
+   * each time `stats` is read; undefined where the system does not say, and for TCP and Unix.
+   */
+  kernelDropped: number | undefined;
+  /** Messages subscriptions discarded because their consumers fell behind. */
+  overflowed: number;
+  /** Open TCP connections. */
+  connections: number;
+  /** TCP connections closed at once because `maxConnections` were open. */
+  refused: number;
+  /** TCP connections the server closed because the peer broke a limit (see `'hangup'`). */
+  hangups: number;
+  /** Bytes of partial TCP frames held right now, across connections (bounded by `maxBufferedBytes`). */
+  buffered: number;
+}
+
+export interface ServerEvents {
+  /** A packet that is not valid OSC (or a TCP frame over the limit, `packet` then empty); the server goes on. */
+  malformed: [error: OscDecodeError, source: Address, packet: Uint8Array];
+  /** A message no route took. */
+  unmatched: [message: Received];
+  /** A `route.on()` handler without `onError` threw or rejected; the handler goes on receiving. */
+  handlerError: [error: unknown, message: Incoming];
+  /** `server.forward()` could not send a packet on. */
+  forwardError: [error: unknown, packet: ReceivedPacket];
+  /** A subscription discarded a message (its consumer fell `highWaterMark` behind). */
+  overflow: [subscription: Subscription<unknown>, dropped: number];
+  /** A bundled message was dropped: the schedule was full, or it was timed too far ahead. */
+  scheduleOverflow: [message: Received, reason: 'full' | 'horizon'];
+  /** A TCP connection was accepted. */
+  connection: [source: Address];
+  /** A TCP connection was closed at once: `maxConnections` were already open. */
+  refused: [remote: { address: string; port: number }];
+  /**
+   * The server closed a TCP connection because its peer broke a limit; `error.code` says which:
+   * `ERR_OSC_WRITE_BUFFER_FULL`, `ERR_OSC_WRITE_TIMEOUT` (it does not read), `ERR_OSC_IDLE_TIMEOUT`,
+   * `ERR_OSC_EVICTED` (silent the longest when a newcomer needed room), `ERR_OSC_READ_BUFFER_FULL`.
+   */
+  hangup: [error: ConnectionError, source: Address];
+}
+
+/** The counters of a server that has received nothing. */
+export function emptyStats(): ServerStats {
+  return {
+    packets: 0,
+    messages: 0,
+    dispatched: 0,
+    malformed: 0,
+    unmatched: 0,
+    unconsumed: 0,
+    handlerErrors: 0,
+    queued: 0,
+    queuedBytes: 0,
+    queueDropped: 0,
+    kernelDropped: undefined,
+    overflowed: 0,
+    connections: 0,
+    refused: 0,
+    hangups: 0,
+    buffered: 0,
+  };
+}
