@@ -13,22 +13,24 @@ import { TimeTag } from '../codec/timetag.js';
 import { type AnyArgs, type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import type { Framing } from '../transport/framing.js';
-import { type Dispatched, SERVER_LINK, type ServerLink } from '../transport/link.js';
+import { SERVER_LINK, type ServerLink } from '../transport/link.js';
 import type { Sender } from '../transport/sender.js';
 import { inOrder } from '../transport/serial-queue.js';
-import { type StreamLimits, StreamLink } from '../transport/stream.js';
+import type { StreamLimits, StreamLink } from '../transport/stream.js';
 import { messageBytes } from './bytes.js';
 import { canCoerce, coerceArgs } from './coerce.js';
+import { Connections } from './connections.js';
 import { RouteError } from './errors.js';
 import { emptyStats, type ServerEvents, type ServerStats } from './events.js';
 import { type Listening, listen } from './listen.js';
 import { configure, type ServerConfig, type ServerOptions } from './options.js';
-import { type ForwardDisposer, Forwarding, PacketRecord, type PacketsOptions, type ReceivedPacket } from './packets.js';
+import { type ForwardDisposer, Forwarding, type PacketsOptions, type ReceivedPacket } from './packets.js';
 import { type Origin, type ReplyContext, ServerDelivery, sourceFor } from './reply.js';
 import { type AnyPath, type Incoming, patternRoute, Route } from './route.js';
 import { RouteTable } from './routing.js';
 import { Scheduler } from './scheduler.js';
-import { Subscription } from './subscription.js';
+import type { Subscription } from './subscription.js';
+import { PacketTaps, Watchers } from './taps.js';
 
 const debug = debuglog('aiolo');
 
@@ -76,8 +78,6 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   readonly #routes = new RouteTable();
   readonly #scheduler: Scheduler<Scheduled>;
   readonly #stats: ServerStats = emptyStats();
-  /** Every open connection: accepted ones, and those addresses sending from this server attached. */
-  readonly #links = new Set<StreamLink>();
   readonly #onDrop = (sub: Subscription<unknown>, dropped: number): void => {
     this.#stats.overflowed++;
     this.emit('overflow', sub, dropped);
@@ -93,9 +93,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     return true;
   };
   /** What waits for a reply at a path (`address.request` from an address sending from this server). */
-  readonly #watchers = new Map<string, Set<(message: Dispatched) => boolean>>();
-  /** Subscriptions of `packets()`. */
-  readonly #packetSubs = new Set<Subscription<ReceivedPacket, null>>();
+  readonly #watchers = new Watchers();
+  readonly #taps = new PacketTaps(this.#onDrop);
+  readonly #connections: Connections;
   /** Whether the message being dispatched reached a consumer. */
   #consumed = false;
   /** The transport listening, while the server runs. */
@@ -120,6 +120,23 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     this.multicast = c.multicast;
     this.queue = c.queue;
     this.coerce = c.coerce;
+    this.#connections = new Connections(
+      {
+        packet: (packet, origin) => this.#packet(packet, origin),
+        malformed: (error, origin, packet) => this.#malformed(error, origin, packet),
+        hangup: (error, link) => {
+          debug('hangup: %s', error.message);
+          if (this.listenerCount('hangup') === 0) return;
+          try {
+            this.emit('hangup', error, sourceFor(this.#replies, { kind: 'tcp', link }));
+          } catch (e) {
+            rethrowLater(e);
+          }
+        },
+      },
+      this.#stats,
+      c.maxPacketSize,
+    );
     this.#decodeOptions = { maxPacketSize: c.maxPacketSize, maxDepth: c.maxDepth, extendedTypes: c.extendedTypes };
     this.#scheduler = new Scheduler((item, timetag) => {
       this.#stats.queued = this.#scheduler.pending;
@@ -274,7 +291,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   readonly #listenerHost = {
     packet: (packet: Uint8Array, origin: Origin): void => this.#packet(packet, origin),
     attach: (socket: Socket, limits: StreamLimits, release: (link: StreamLink) => void): StreamLink =>
-      this.#attach(socket, undefined, limits, release),
+      this.#connections.attach(socket, undefined, limits, release),
     accepted: (link: StreamLink): void => {
       if (this.listenerCount('connection') > 0)
         this.emit('connection', sourceFor(this.#replies, { kind: 'tcp', link }));
@@ -310,15 +327,14 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       // a TCP listener's close() waits for its connections, so they are closed while it waits
       const closing = listening?.close();
       // (an address sending from this server may attach a connection while we close)
-      while (this.#links.size > 0) await Promise.all([...this.#links].map((l) => l.close()));
+      await this.#connections.closeAll();
       await closing;
     } finally {
-      this.#links.clear();
-      this.#stats.connections = 0;
+      this.#connections.forget();
       this.#port = undefined;
       this.#url = undefined;
       for (const route of this.#routes.all) route.serving(this, false);
-      for (const sub of [...this.#packetSubs]) sub.end();
+      this.#taps.end();
       debug('server stopped');
     }
   }
@@ -333,70 +349,12 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     return {
       datagramSocket: this.#listening?.udp as DatagramSocket | undefined,
       attachStream: (socket: Socket, writeFraming: Framing, limits?: StreamLimits) =>
-        this.#attach(socket, writeFraming, limits, undefined),
-      watch: (path, watcher) => this.#watch(path, watcher),
+        this.#connections.attach(socket, writeFraming, limits, undefined),
+      watch: (path, watcher) => this.#watchers.watch(path, watcher),
     };
   }
 
   // ---- receiving
-
-  /**
-   * Frames a connection: one a TCP listener accepted (`release` counts it out of the listener's
-   * when it closes), or one an address sending from this server opened (its own `limits`).
-   */
-  #attach(
-    socket: Socket,
-    writeFraming: Framing | undefined,
-    limits: StreamLimits | undefined,
-    release: ((link: StreamLink) => void) | undefined,
-  ): StreamLink {
-    const maxFrame = this.#config.maxPacketSize;
-    const link = new StreamLink(socket, {
-      maxFrame,
-      ...(writeFraming === undefined ? {} : { writeFraming }),
-      limits,
-      client: release === undefined,
-      handlers: {
-        frame: (packet, l) => this.#packet(packet, { kind: 'tcp', link: l }),
-        framingError: (err, l) => {
-          this.#malformed(
-            err.code === 'ERR_OSC_TRUNCATED'
-              ? new OscDecodeError(
-                  'ERR_OSC_TRUNCATED',
-                  err.size,
-                  `the connection ended in the middle of a TCP frame, ${err.size} bytes into it; those bytes are dropped`,
-                )
-              : new OscDecodeError(
-                  'ERR_OSC_TOO_LARGE',
-                  0,
-                  `TCP frame of ${err.size} bytes exceeds maxPacketSize ${maxFrame}; closing the connection`,
-                ),
-            { kind: 'tcp', link: l },
-            new Uint8Array(0),
-          );
-        },
-        hangup: (err, l) => {
-          this.#stats.hangups++;
-          debug('hangup: %s', err.message);
-          if (this.listenerCount('hangup') === 0) return;
-          try {
-            this.emit('hangup', err, sourceFor(this.#replies, { kind: 'tcp', link: l }));
-          } catch (e) {
-            rethrowLater(e);
-          }
-        },
-        closed: (l) => {
-          release?.(l);
-          if (this.#links.delete(l)) this.#stats.connections--;
-        },
-      },
-    });
-    if (!link.closed) {
-      this.#links.add(link);
-      this.#stats.connections++;
-    }
-    return link;
-  }
 
   /** Every packet of every transport comes in here: decoded, then dispatched or scheduled. */
   #packet(packet: Uint8Array, origin: Origin): void {
@@ -411,7 +369,10 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       else debug('unexpected decode failure: %s', String(err)); // never thrown, by the decoder's contract
       return;
     }
-    if (this.#packetSubs.size > 0) this.#rawPacket(packet, decoded, origin);
+    if (this.#taps.size > 0) {
+      const holdable = origin.kind === 'tcp' ? origin.link : undefined;
+      this.#taps.push(packet, decoded, () => sourceFor(this.#replies, origin), holdable, nextSeq());
+    }
     try {
       // the clock is read only when a bundle or a waiting schedule needs it
       const now = decoded instanceof Bundle || this.#scheduler.pending > 0 ? TimeTag.now() : undefined;
@@ -575,7 +536,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     return d;
   }
 
-  // ---- raw packets, forwarding, watchers (request/reply)
+  // ---- raw packets and forwarding
 
   /**
    * Every valid packet this server receives, as it arrives (before a bundle waits for its time):
@@ -583,14 +544,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
    * (`highWaterMark`, `highWaterBytes`, `overflow`, `signal`); ends when the server stops.
    */
   packets(options: PacketsOptions = {}): Subscription<ReceivedPacket, null> {
-    const sub = new Subscription<ReceivedPacket, null>(
-      null,
-      options,
-      (s) => this.#packetSubs.delete(s as Subscription<ReceivedPacket, null>),
-      this.#onDrop,
-    );
-    if (!sub.done) this.#packetSubs.add(sub);
-    return sub;
+    return this.#taps.subscribe(options);
   }
 
   /**
@@ -603,31 +557,6 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       debug('forwarding to %s failed: %s', target.url, String(error));
       if (this.listenerCount('forwardError') > 0) this.emit('forwardError', error, packet);
     }).disposer;
-  }
-
-  #rawPacket(data: Uint8Array, decoded: Message | Bundle, origin: Origin): void {
-    const record = new PacketRecord(
-      new Uint8Array(data), // a copy: a TCP frame is a view into a read that may be reused (Buffer.slice would not copy)
-      decoded,
-      TimeTag.now(),
-      () => sourceFor(this.#replies, origin),
-      origin.kind === 'tcp' ? origin.link : undefined,
-      nextSeq(),
-    );
-    for (const sub of this.#packetSubs) sub.push(record, record);
-  }
-
-  #watch(path: string, watcher: (message: Dispatched) => boolean): () => void {
-    let set = this.#watchers.get(path);
-    if (set === undefined) {
-      set = new Set();
-      this.#watchers.set(path, set);
-    }
-    set.add(watcher);
-    return () => {
-      const current = this.#watchers.get(path);
-      if (current?.delete(watcher) && current.size === 0) this.#watchers.delete(path);
-    };
   }
 }
 
