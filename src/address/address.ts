@@ -8,15 +8,15 @@ import type { ArgsTarget, Message, MessageTarget, SendArgs, TypedPath } from '..
 import { TimeTag } from '../codec/timetag.js';
 import type { OscArg } from '../codec/values.js';
 import { checkTimeout, withDeadline } from '../transport/deadline.js';
-import { OscConfigError, SendError } from '../transport/errors.js';
+import { SendError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
-import { type HasServerLink, SERVER_LINK, type Sink } from '../transport/link.js';
-import { checkOptionNames } from '../transport/options.js';
+import { SERVER_LINK, type Sink } from '../transport/link.js';
 import { Sender } from '../transport/sender.js';
 import { type StreamLimits, StreamLink } from '../transport/stream.js';
 import { closeUdp, interfaceAddress, isBroadcastAddress, resolveHost, sendUdp } from '../transport/udp.js';
 import { openUnixClient, type UnixClient } from '../transport/unix.js';
-import { formatUrl, isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
+import { bracketHost, isMulticastAddress } from '../transport/url.js';
+import { type AddressOptions, type AddressTarget, configure, REPLY_SINK, type ReplyTarget } from './options.js';
 import {
   type Received,
   type ReplyArgs,
@@ -28,77 +28,16 @@ import {
 
 const debug = debuglog('aiolo');
 
+export type { AddressOptions, AddressTarget } from './options.js';
+
 /** How long `request()` waits for a reply unless told otherwise, in milliseconds. */
 export const DEFAULT_REQUEST_TIMEOUT = 5000;
-
-/** Where an address sends: a liblo URL, or its parts. */
-export type AddressTarget =
-  | { readonly url: string }
-  | { readonly host?: string | undefined; readonly port: number | string; readonly proto?: 'udp' | 'tcp' | undefined }
-  | { readonly proto: 'unix'; readonly path: string };
-
-export interface AddressOptions {
-  /** TCP: frame packets with SLIP (OSC 1.1) instead of an int32 length prefix (OSC 1.0, liblo's default). */
-  readonly slip?: boolean | undefined;
-  /** TCP: disable Nagle's algorithm, so each packet leaves at once. Default true. */
-  readonly noDelay?: boolean | undefined;
-  /**
-   * Largest packet this address sends; a larger one rejects with `ERR_OSC_PACKET_TOO_LARGE` before
-   * anything is written. Default 1 MiB, a server's default `maxPacketSize`: a TCP server closes
-   * the connection on a larger frame, and what was sent after it would be lost. (UDP carries
-   * 65507 bytes at most, a Unix datagram 65536, whatever this says.)
-   */
-  readonly maxPacketSize?: number | undefined;
-  /**
-   * TCP: bytes of sends that may wait for the peer to read them (beyond what the kernel buffers);
-   * a send past it closes the connection and rejects what was waiting with
-   * `ERR_OSC_WRITE_BUFFER_FULL`. One packet always fits an empty buffer. Default 4 MiB.
-   */
-  readonly maxWriteBuffer?: number | undefined;
-  /**
-   * TCP: milliseconds sends may wait with none completing (a peer that does not read) before the
-   * connection is closed and they reject with `ERR_OSC_WRITE_TIMEOUT`. 0: never. Default 10 s.
-   */
-  readonly writeTimeout?: number | undefined;
-  /** UDP multicast: TTL of what is sent. Default 1. */
-  readonly ttl?: number | undefined;
-  /** UDP multicast: the interface (name) or its IPv4 address (`ip`) to send from. */
-  readonly iface?: string | undefined;
-  readonly ip?: string | undefined;
-  /**
-   * Send from this server's socket (liblo's `lo_send_from`): over UDP the datagrams carry the
-   * server's port, so replies reach its routes; over TCP the server dispatches what comes back.
-   */
-  readonly server?: HasServerLink | undefined;
-}
 
 /** Whether a send that failed with its connection may be tried once more on a new one. */
 function retriable(err: unknown): boolean {
   const code = (err as SendError).code;
   return code !== 'ERR_OSC_WRITE_BUFFER_FULL' && code !== 'ERR_OSC_WRITE_TIMEOUT';
 }
-
-/** A reply path, made by a server for a message's `source`. */
-export const REPLY_SINK: unique symbol = Symbol('aiolo.replySink');
-interface ReplyTarget {
-  readonly [REPLY_SINK]: Sink;
-}
-
-const TARGET_KEYS = ['url', 'host', 'port', 'proto', 'path'];
-/** Every option an Address takes, checked at construction (plain JavaScript gets no other check). */
-const ADDRESS_OPTIONS = [
-  'slip',
-  'noDelay',
-  'maxPacketSize',
-  'maxWriteBuffer',
-  'writeTimeout',
-  'ttl',
-  'iface',
-  'ip',
-  'server',
-] as const satisfies readonly (keyof AddressOptions)[];
-// (a compile error here names an option missing from the list above)
-const _everyOption: readonly (typeof ADDRESS_OPTIONS)[number][] = [] as (keyof AddressOptions)[];
 
 /**
  * A destination for OSC packets: `new Address({ url: 'osc.udp://localhost:9000/' })`,
@@ -108,13 +47,17 @@ const _everyOption: readonly (typeof ADDRESS_OPTIONS)[number][] = [] as (keyof A
  */
 export class Address extends Sender implements AsyncDisposable {
   readonly url: string;
-  readonly proto: Proto;
+  /**
+   * `'udp'`, `'tcp'` or `'unix'` — or, for a URL with a scheme aiolo does not know (`osc.sctp://`),
+   * that scheme as written, to which sends reject with `ERR_OSC_UNKNOWN_PROTOCOL`. `Server.proto`
+   * says the same.
+   */
+  readonly proto: string;
   readonly host: string | undefined;
   readonly port: number | undefined;
   /** The socket path of a Unix address. */
   readonly path: string | undefined;
   readonly #options: AddressOptions;
-  readonly #scheme: string;
   readonly #reply: Sink | undefined;
   #udp: { socket: DatagramSocket; own: boolean; address: string } | undefined;
   #serverTarget: string | undefined;
@@ -130,117 +73,16 @@ export class Address extends Sender implements AsyncDisposable {
   /** `new Address('osc.udp://host:9000')` is `new Address({ url: 'osc.udp://host:9000' })`. */
   constructor(target: AddressTarget | ReplyTarget | string, options: AddressOptions = {}) {
     super();
-    if (typeof target === 'string') target = { url: target };
-    if (typeof target !== 'object' || target === null) {
-      throw new OscConfigError(
-        'ERR_OSC_INVALID_OPTIONS',
-        'new Address(url), new Address({ url }) or new Address({ host, port, proto })',
-      );
-    }
-    if (typeof options !== 'object' || options === null) {
-      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'the options of an Address are an object');
-    }
-    if (!(REPLY_SINK in target)) {
-      checkOptionNames('an Address target', target, TARGET_KEYS, {
-        names: ADDRESS_OPTIONS,
-        hint: 'options go second, new Address({ url }, { slip: true })',
-      });
-    }
-    checkOptionNames('Address', options, ADDRESS_OPTIONS);
+    const c = configure(target, options);
     this.#options = options;
-    this.#maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
-    for (const key of ['maxPacketSize', 'maxWriteBuffer', 'writeTimeout'] as const) {
-      const v = options[key];
-      if (v !== undefined && !(Number.isInteger(v) && v >= (key === 'writeTimeout' ? 0 : 1))) {
-        throw new OscConfigError(
-          'ERR_OSC_INVALID_OPTIONS',
-          `${key} is a whole number of ${key === 'writeTimeout' ? 'milliseconds' : 'bytes'}, got ${v}`,
-        );
-      }
-    }
-    this.#limits = { maxWriteBuffer: options.maxWriteBuffer, writeTimeout: options.writeTimeout };
-    if (REPLY_SINK in target) {
-      const sink = target[REPLY_SINK];
-      this.#reply = sink;
-      this.url = sink.url;
-      this.proto = sink.proto;
-      this.#scheme = sink.proto;
-      this.host = undefined;
-      this.port = undefined;
-      this.path = undefined;
-      return;
-    }
-    this.#reply = undefined;
-    if ('url' in target && target.url !== undefined) {
-      const extra = TARGET_KEYS.filter((k) => k !== 'url' && (target as Record<string, unknown>)[k] !== undefined);
-      if (extra.length > 0) {
-        throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `give either url or ${extra.join('/')}, not both`);
-      }
-      const parsed = parseUrl(target.url);
-      this.#scheme = parsed.proto;
-      this.host = parsed.host ?? (parsed.proto === 'unix' ? undefined : 'localhost');
-      this.port = parsed.port;
-      this.path = parsed.path;
-      if (parsed.proto !== 'unix' && parsed.port === undefined) {
-        throw new OscConfigError(
-          'ERR_OSC_INVALID_URL',
-          `${target.url} has no port; use osc.${parsed.proto}://host:port/`,
-        );
-      }
-    } else if ('path' in target) {
-      this.#scheme = 'unix';
-      this.host = undefined;
-      this.port = undefined;
-      this.path = target.path;
-    } else {
-      if (!('port' in target) || target.port === undefined) {
-        throw new OscConfigError(
-          'ERR_OSC_INVALID_OPTIONS',
-          'an Address needs a url, or a port (and optionally host and proto)',
-        );
-      }
-      const proto = target.proto ?? 'udp';
-      if (proto !== 'udp' && proto !== 'tcp') {
-        throw new OscConfigError(
-          'ERR_OSC_INVALID_OPTIONS',
-          `proto is 'udp', 'tcp' or 'unix' (with path), got ${String(proto)}`,
-        );
-      }
-      this.#scheme = proto;
-      this.host = target.host ?? 'localhost';
-      this.port = parsePort(target.port, 'Address');
-      this.path = undefined;
-    }
-    this.proto = isProto(this.#scheme) ? this.#scheme : 'udp';
-    this.url = formatUrl(this.#scheme, this.host, this.port, this.path);
-    if (this.#scheme !== 'unix' && this.port === 0) {
-      throw new OscConfigError(
-        'ERR_OSC_INVALID_OPTIONS',
-        `${this.url}: an Address sends to a port from 1 to 65535, not 0`,
-      );
-    }
-    const ttl = options.ttl;
-    if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0 || ttl > 255)) {
-      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `ttl is an integer from 0 to 255, got ${ttl}`);
-    }
-    if (options.slip && this.#scheme !== 'tcp') {
-      throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'slip framing is for TCP addresses');
-    }
-    if ((options.iface ?? options.ip) !== undefined) {
-      if (this.#scheme !== 'udp') {
-        throw new OscConfigError(
-          'ERR_OSC_INVALID_OPTIONS',
-          'iface and ip choose the interface of UDP (multicast) sends',
-        );
-      }
-      interfaceAddress(options.iface, options.ip); // an unknown interface or address throws now, not at send
-    }
-    if (options.server !== undefined && (options.ttl ?? options.iface ?? options.ip) !== undefined) {
-      throw new OscConfigError(
-        'ERR_OSC_INVALID_OPTIONS',
-        "ttl, iface and ip set up an address's own socket; one that sends from a server uses the server's (set them on its MultiCast)",
-      );
-    }
+    this.#reply = c.reply;
+    this.#maxPacketSize = c.maxPacketSize;
+    this.#limits = c.limits;
+    this.proto = c.proto;
+    this.url = c.url;
+    this.host = c.host;
+    this.port = c.port;
+    this.path = c.path;
   }
 
   /** Whether `close()` was called. A closed address refuses to send. */
@@ -261,7 +103,7 @@ export class Address extends Sender implements AsyncDisposable {
         ),
       );
     }
-    switch (this.#scheme) {
+    switch (this.proto) {
       case 'udp': {
         // the common case without a promise of its own: an open socket of this address's own
         const udp = this.#options.server === undefined ? this.#udp : undefined;
@@ -274,10 +116,7 @@ export class Address extends Sender implements AsyncDisposable {
         return this.#sendUnix(packet);
       default:
         return Promise.reject(
-          new SendError(
-            'ERR_OSC_UNKNOWN_PROTOCOL',
-            `protocol '${this.#scheme}' is not supported; use udp, tcp or unix`,
-          ),
+          new SendError('ERR_OSC_UNKNOWN_PROTOCOL', `protocol '${this.proto}' is not supported; use udp, tcp or unix`),
         );
     }
   }
@@ -505,7 +344,7 @@ export class Address extends Sender implements AsyncDisposable {
   /** Which messages at the reply path count as replies: for a server's, those from this peer. */
   #replyFilter(): ((candidate: ReplyCandidate) => boolean) | undefined {
     if (this.#options.server === undefined) return undefined; // our own socket: only the peer knows it
-    if (this.#scheme === 'tcp') {
+    if (this.proto === 'tcp') {
       return (c) => {
         const connection = (c as { connection?: unknown }).connection;
         return connection !== undefined && connection === this.#tcp;
@@ -514,7 +353,7 @@ export class Address extends Sender implements AsyncDisposable {
     return (c) => {
       const host = this.#serverTarget;
       if (host === undefined) return false;
-      const expected = `osc.udp://${host.includes(':') ? `[${host}]` : host}:${this.port}/`;
+      const expected = `osc.udp://${bracketHost(host)}:${this.port}/`;
       return (c as { connection?: unknown }).connection === undefined && (c.source as Address).url === expected;
     };
   }
@@ -526,12 +365,12 @@ export class Address extends Sender implements AsyncDisposable {
     }
     if (this.#closed) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
     const server = this.#options.server;
-    if (this.#scheme === 'udp' || this.#scheme === 'tcp') {
+    if (this.proto === 'udp' || this.proto === 'tcp') {
       if (server !== undefined) return server[SERVER_LINK].watch(waiter.path, (m) => waiter.offer(m));
     } else {
-      throw new SendError('ERR_OSC_NO_REPLY_PATH', `requests are made over UDP or TCP, not ${this.#scheme}`);
+      throw new SendError('ERR_OSC_NO_REPLY_PATH', `requests are made over UDP or TCP, not ${this.proto}`);
     }
-    if (this.#scheme === 'udp') {
+    if (this.proto === 'udp') {
       if (this.#udp === undefined) this.#udpOpening ??= this.#openUdp();
       const udp = this.#udp ?? (await this.#udpOpening);
       if (udp === undefined) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
@@ -539,9 +378,8 @@ export class Address extends Sender implements AsyncDisposable {
         this.#listening = udp.socket;
         const socket = udp.socket;
         socket.on('message', (packet, from) => {
-          const host = from.family === 'IPv6' ? `[${from.address}]` : from.address;
           this.#ownReply(packet, {
-            url: `osc.udp://${host}:${from.port}/`,
+            url: `osc.udp://${bracketHost(from.address)}:${from.port}/`,
             proto: 'udp',
             send: (p) => sendUdp(socket, p, from.port, from.address),
           });

@@ -1,6 +1,7 @@
 // Where a received message came from, and the reply address (`source`) made from that on demand.
 import type { Socket as DatagramSocket, RemoteInfo } from 'node:dgram';
-import { Address, REPLY_SINK } from '../address/address.js';
+import { Address } from '../address/address.js';
+import { REPLY_SINK } from '../address/options.js';
 import type { Message } from '../codec/message.js';
 import type { TimeTag } from '../codec/timetag.js';
 import type { OscArg } from '../codec/values.js';

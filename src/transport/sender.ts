@@ -15,7 +15,6 @@ import {
 import { TimeTag } from '../codec/timetag.js';
 import { inferTypetags, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
-import type { Proto } from './url.js';
 
 type Target = string | TypedPath | ArgsTarget<readonly OscArg[]>;
 
@@ -39,7 +38,8 @@ function encodeFor(target: Target, args: readonly unknown[]): Uint8Array {
 export abstract class Sender {
   /** Where packets go, as a liblo URL. */
   abstract readonly url: string;
-  abstract readonly proto: Proto;
+  /** `'udp'`, `'tcp'`, `'unix'`, or the unknown scheme a URL named (sends to it reject). */
+  abstract readonly proto: string;
 
   /** Sends one encoded packet. */
   protected abstract sendPacket(packet: Uint8Array): Promise<number>;
