@@ -1,26 +1,19 @@
 // The transports a server can listen on, keyed by proto: `Server.start()` looks its proto up here.
 // A new transport (WebSocket, serial) is a file in src/transport/ and one entry below.
 import type { Socket as DatagramSocket } from 'node:dgram';
-import type { Socket } from 'node:net';
 import { KernelDrops } from '../transport/drops.js';
 import { StartError } from '../transport/errors.js';
-import type { StreamLimits, StreamLink } from '../transport/stream.js';
-import { listenTcp } from '../transport/tcp.js';
+import { listenTcp, type TcpConnections } from '../transport/tcp.js';
 import { bindUdp, closeUdp } from '../transport/udp.js';
 import { bindUnix, type UnixServer } from '../transport/unix.js';
 import { formatUrl, type Proto } from '../transport/url.js';
 import type { ServerConfig } from './options.js';
 import type { Origin } from './reply.js';
 
-/** What a listening transport calls its server back with. */
-export interface ListenerHost {
+/** What a listening transport calls its server back with (connection transports: also TcpConnections'). */
+export interface ListenerHost extends TcpConnections {
   /** A packet arrived (a datagram, a TCP frame). */
   packet(packet: Uint8Array, origin: Origin): void;
-  /** Connection transports: make the link of an accepted connection (see TcpConnections.attach). */
-  attach(socket: Socket, limits: StreamLimits, release: (link: StreamLink) => void): StreamLink;
-  accepted(link: StreamLink): void;
-  refused(remote: { address: string; port: number }): void;
-  buffered(bytes: number): void;
 }
 
 /** A transport listening for a server: where, how to stop it, and what replies go out through. */

@@ -1,4 +1,3 @@
-import type { Socket as DatagramSocket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
@@ -16,13 +15,13 @@ import type { Framing } from '../transport/framing.js';
 import { SERVER_LINK, type ServerLink } from '../transport/link.js';
 import type { Sender } from '../transport/sender.js';
 import { inOrder } from '../transport/serial-queue.js';
-import type { StreamLimits, StreamLink } from '../transport/stream.js';
+import type { StreamLimits } from '../transport/stream.js';
 import { messageBytes } from './bytes.js';
 import { canCoerce, coerceArgs } from './coerce.js';
 import { Connections } from './connections.js';
 import { RouteError } from './errors.js';
 import { emptyStats, type ServerEvents, type ServerStats } from './events.js';
-import { type Listening, listen } from './listen.js';
+import { type ListenerHost, type Listening, listen } from './listen.js';
 import { configure, type ServerConfig, type ServerOptions } from './options.js';
 import { type ForwardDisposer, Forwarding, type PacketsOptions, type ReceivedPacket } from './packets.js';
 import { type Origin, type ReplyContext, ServerDelivery, sourceFor } from './reply.js';
@@ -288,19 +287,18 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   }
 
   /** What the transports call back: packets, and for TCP its connections. */
-  readonly #listenerHost = {
-    packet: (packet: Uint8Array, origin: Origin): void => this.#packet(packet, origin),
-    attach: (socket: Socket, limits: StreamLimits, release: (link: StreamLink) => void): StreamLink =>
-      this.#connections.attach(socket, undefined, limits, release),
-    accepted: (link: StreamLink): void => {
+  readonly #listenerHost: ListenerHost = {
+    packet: (packet, origin) => this.#packet(packet, origin),
+    attach: (socket, limits, release) => this.#connections.attach(socket, undefined, limits, release),
+    accepted: (link) => {
       if (this.listenerCount('connection') > 0)
         this.emit('connection', sourceFor(this.#replies, { kind: 'tcp', link }));
     },
-    refused: (remote: { address: string; port: number }): void => {
+    refused: (remote) => {
       this.#stats.refused++;
       if (this.listenerCount('refused') > 0) this.emit('refused', remote);
     },
-    buffered: (bytes: number): void => {
+    buffered: (bytes) => {
       this.#stats.buffered = bytes;
     },
   };
@@ -347,7 +345,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
 
   get [SERVER_LINK](): ServerLink {
     return {
-      datagramSocket: this.#listening?.udp as DatagramSocket | undefined,
+      datagramSocket: this.#listening?.udp,
       attachStream: (socket: Socket, writeFraming: Framing, limits?: StreamLimits) =>
         this.#connections.attach(socket, writeFraming, limits, undefined),
       watch: (path, watcher) => this.#watchers.watch(path, watcher),
