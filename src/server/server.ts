@@ -31,11 +31,14 @@ import { bindUnix, type UnixServer } from '../transport/unix.js';
 import { formatUrl, isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
 import { messageBytes } from './bytes.js';
 import { canCoerce, coerceArgs } from './coerce.js';
+import type { Delivery, Holdable } from './delivery.js';
 import { RouteError } from './errors.js';
 import { type ForwardDisposer, Forwarding, PacketRecord, type PacketsOptions, type ReceivedPacket } from './packets.js';
-import { ANY_PATH, type AnyPath, type Delivery, type Incoming, patternRoute, type Received, Route } from './route.js';
+import { ANY_PATH, type AnyPath, type Incoming, type Received, Route } from './route.js';
+import { patternRoute, RouteImpl } from './route-impl.js';
 import { Scheduler } from './scheduler.js';
-import { type Holdable, Subscription } from './subscription.js';
+import type { Subscription } from './subscription.js';
+import { SubscriptionImpl } from './subscription-impl.js';
 
 const debug = debuglog('aiolo');
 
@@ -344,9 +347,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   readonly #maxPatternSteps: number;
   readonly #maxScheduleAhead: number;
   readonly #decodeOptions: DecodeOptions;
-  readonly #literal = new Map<string, Route[]>();
-  readonly #anyPath: Route[] = [];
-  readonly #all = new Set<Route>();
+  readonly #literal = new Map<string, RouteImpl[]>();
+  readonly #anyPath: RouteImpl[] = [];
+  readonly #all = new Set<RouteImpl>();
   readonly #scheduler: Scheduler<Scheduled>;
   readonly #stats: ServerStats = {
     packets: 0,
@@ -382,11 +385,11 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     return true;
   };
   /** Routes made by `match()`: patterns matched against the literal paths that arrive. */
-  readonly #patterns: Route[] = [];
+  readonly #patterns: RouteImpl[] = [];
   /** What waits for a reply at a path (`address.request` from an address sending from this server). */
   readonly #watchers = new Map<string, Set<(message: Dispatched) => boolean>>();
   /** Subscriptions of `packets()`. */
-  readonly #packetSubs = new Set<Subscription<ReceivedPacket, null>>();
+  readonly #packetSubs = new Set<SubscriptionImpl<ReceivedPacket, null>>();
   /** Whether the message being dispatched reached a consumer. */
   #consumed = false;
   #udp: DatagramSocket | undefined;
@@ -492,12 +495,12 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   route<T extends Typespec = AnyArgs>(path: string | AnyPath, typespec?: T): Route<ArgsOf<T>>;
   route<R extends Route<readonly OscArg[]>>(route: R): R;
   route(target: string | AnyPath | Route<readonly OscArg[]>, typespec?: Typespec): Route<readonly OscArg[]> {
-    let route: Route<readonly OscArg[]>;
+    let route: RouteImpl;
     if (target instanceof Route) {
       if (typespec !== undefined) throw new RouteError('ERR_OSC_INVALID_ROUTE', 'a Route has its own typespec');
-      route = target;
+      route = target as RouteImpl; // Route is RouteImpl's public face: every Route is a RouteImpl
     } else {
-      const candidate = new Route(target, typespec);
+      const candidate = new RouteImpl(target, typespec);
       const existing = this.#find(candidate.path, candidate.typetags);
       if (existing !== undefined) return existing;
       route = candidate;
@@ -523,8 +526,8 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   unroute(target: Route<readonly OscArg[]> | string | AnyPath, typespec?: Typespec): Route<readonly OscArg[]> {
     const route =
       target instanceof Route
-        ? this.#all.has(target)
-          ? target
+        ? this.#all.has(target as RouteImpl)
+          ? (target as RouteImpl)
           : undefined
         : this.#find(target, typespec === undefined ? null : typespecString(typespec));
     if (route === undefined)
@@ -549,7 +552,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     return [...this.#all];
   }
 
-  #find(path: string | AnyPath, typetags: string | null, pattern = false): Route | undefined {
+  #find(path: string | AnyPath, typetags: string | null, pattern = false): RouteImpl | undefined {
     const list = path === ANY_PATH ? this.#anyPath : pattern ? this.#patterns : this.#literal.get(path);
     return list?.find((r) => r.typetags === typetags && r.path === path);
   }
@@ -942,7 +945,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
    * (then reported as malformed). All are found before any is delivered to, so a rejected message
    * reaches no route at all.
    */
-  #patternRoutes(path: string, origin: Origin): Route[][] | null {
+  #patternRoutes(path: string, origin: Origin): RouteImpl[][] | null {
     let pattern: Pattern;
     try {
       if (path.length > MAX_PATTERN_LENGTH) {
@@ -954,9 +957,9 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       return []; // an invalid pattern matches nothing
     }
     const budget = { left: this.#maxPatternSteps };
-    const matched: Route[][] = [];
+    const matched: RouteImpl[][] = [];
     for (const routes of this.#literal.values()) {
-      if (pattern.matchesSegments((routes[0] as Route).segments, budget)) matched.push(routes);
+      if (pattern.matchesSegments((routes[0] as RouteImpl).segments, budget)) matched.push(routes);
       else if (budget.left < 0) {
         this.#tooCostly(`an address pattern that takes more than ${this.#maxPatternSteps} steps to match`, origin);
         return null;
@@ -970,11 +973,11 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
    * would cost more than one message may (then reported as malformed). A path that is itself a
    * pattern matches none of them.
    */
-  #matchPatterns(path: string, origin: Origin): Route[] | null {
+  #matchPatterns(path: string, origin: Origin): RouteImpl[] | null {
     if (path.charCodeAt(0) !== 0x2f || isPattern(path)) return [];
     const segments = pathSegments(path);
     const budget = { left: this.#maxPatternSteps };
-    const matched: Route[] = [];
+    const matched: RouteImpl[] = [];
     for (const route of this.#patterns) {
       if ((route.pattern as Pattern).matchesSegments(segments, budget)) matched.push(route);
       else if (budget.left < 0) {
@@ -998,7 +1001,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
 
   /** Delivers to `route` if the typetags fit (or coerce); returns the delivery record, made on first use. */
   #offer(
-    route: Route,
+    route: RouteImpl,
     message: Message,
     timetag: TimeTag,
     origin: Origin,
@@ -1025,10 +1028,11 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
    * incoming path is the pattern: here the route's path is. Messages whose path is itself a
    * pattern do not reach pattern routes. The same pattern and typespec again returns the same route.
    */
-  match<T extends Typespec = AnyArgs>(pattern: string, typespec?: T): Route<ArgsOf<T>> {
+  match<T extends Typespec = AnyArgs>(pattern: string, typespec?: T): Route<ArgsOf<T>>;
+  match(pattern: string, typespec?: Typespec): Route {
     const candidate = patternRoute(pattern, typespec);
     const existing = this.#find(pattern, candidate.typetags, true);
-    return (existing ?? this.route(candidate)) as Route<ArgsOf<T>>;
+    return existing ?? this.route(candidate);
   }
 
   /**
@@ -1037,10 +1041,10 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
    * (`highWaterMark`, `highWaterBytes`, `overflow`, `signal`); ends when the server stops.
    */
   packets(options: PacketsOptions = {}): Subscription<ReceivedPacket, null> {
-    const sub = new Subscription<ReceivedPacket, null>(
+    const sub = new SubscriptionImpl<ReceivedPacket, null>(
       null,
       options,
-      (s) => this.#packetSubs.delete(s as Subscription<ReceivedPacket, null>),
+      (s) => this.#packetSubs.delete(s),
       this.#onDrop,
     );
     if (!sub.done) this.#packetSubs.add(sub);
