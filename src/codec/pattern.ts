@@ -144,6 +144,7 @@ export class Pattern {
     return reach[n] === 1;
   }
 
+  /** The pattern as written. */
   toString(): string {
     return this.source;
   }

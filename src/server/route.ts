@@ -72,6 +72,7 @@ export interface Route<A extends readonly OscArg[] = readonly OscArg[]> extends 
 
   /** Subscribe to what this route receives. With `incoming: true`, the items are {@link Incoming} records. */
   sub(options: SubscribeOptions & { readonly incoming: true }): Subscription<Incoming<A>, Route<A>>;
+  /** Subscribe to what this route receives: its args, typed by the route's typespec. */
   sub(options?: SubscribeOptions & { readonly incoming?: false | undefined }): Subscription<A, Route<A>>;
 
   /**
@@ -81,6 +82,7 @@ export interface Route<A extends readonly OscArg[] = readonly OscArg[]> extends 
    * the route is on stops first. Nothing is buffered: a message that came before the call is not it.
    */
   next(options: NextOptions & { readonly incoming: true }): Promise<Incoming<A>>;
+  /** The args of the next message this route receives (rejections as above). */
   next(options?: NextOptions & { readonly incoming?: false | undefined }): Promise<A>;
 
   /**

@@ -56,6 +56,7 @@ function nextSeq(): number {
   return seq++;
 }
 
+/** Options of `new Server()`: where to listen (`url`, or `port` and `proto`, or `multicast`) and its limits. */
 export interface ServerOptions {
   /** A liblo URL: `osc.udp://:9000`, `osc.tcp://127.0.0.1:0`, `osc.unix:///tmp/x.sock`, `osc.udp://224.0.1.9:9000` (a group). */
   readonly url?: string | undefined;
@@ -131,6 +132,7 @@ export interface ServerOptions {
   readonly socketMode?: number | undefined;
 }
 
+/** The counters of `server.stats`: packets and messages received, dispatched, malformed, unmatched, dropped. */
 export interface ServerStats {
   /** Packets received (datagrams, TCP frames). */
   packets: number;
@@ -172,6 +174,7 @@ export interface ServerStats {
   buffered: number;
 }
 
+/** The events a Server emits, with their arguments (it never emits `'error'` for network input). */
 export interface ServerEvents {
   /** A packet that is not valid OSC (or a TCP frame over the limit, `packet` then empty); the server goes on. */
   malformed: [error: OscDecodeError, source: Address, packet: Uint8Array];
@@ -715,6 +718,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     }
   }
 
+  /** Stops the server at the end of an `await using` scope, as `stop()` does. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
