@@ -1,4 +1,6 @@
-// The public API of aiolo. Everything exported is listed here by name.
+// The public API of aiolo. Everything exported is listed here by name. Implementation classes
+// (RouteImpl, SubscriptionImpl) are not: users get the Route and Subscription interfaces, and
+// test/types/declarations.test.ts fails if an internal member shows in the published types.
 
 export { Address, type AddressOptions, type AddressTarget, DEFAULT_REQUEST_TIMEOUT } from './address/address.js';
 export { MultiCast, MultiCastAddress, type MultiCastMember, type MultiCastOptions } from './address/multicast.js';
@@ -49,7 +51,6 @@ export {
   OscPatternError,
   OscSymbol,
   Pattern,
-  pathSegments,
   Rgba,
   routePathProblem,
   type SendArgs,
@@ -75,13 +76,14 @@ export {
   type NextOptions,
   type Received,
   Route,
+  type RouteConstructor,
 } from './server/route.js';
 export { Server, type Started } from './server/server.js';
 export {
   DEFAULT_HIGH_WATER_MARK,
   type OverflowPolicy,
   type SubscribeOptions,
-  Subscription,
+  type Subscription,
 } from './server/subscription.js';
 export type { WaitOptions } from './transport/deadline.js';
 export {
@@ -96,5 +98,6 @@ export {
   StartError,
   type StartErrorCode,
 } from './transport/errors.js';
-export { Sender } from './transport/sender.js';
+// a type only: what `server.forward()` sends to (an Address, a MultiCastAddress); not a base class to extend
+export type { Sender } from './transport/sender.js';
 export { formatUrl, type ParsedUrl, type Proto, parseUrl } from './transport/url.js';

@@ -281,6 +281,7 @@ export class Address extends Sender implements AsyncDisposable {
     ]);
   }
 
+  /** Closes the address at the end of an `await using` scope, as `close()` does. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

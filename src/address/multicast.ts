@@ -4,6 +4,7 @@ import type { HasServerLink } from '../transport/link.js';
 import { isMulticastAddress, parsePort } from '../transport/url.js';
 import { Address, type AddressOptions } from './address.js';
 
+/** Options of `new MultiCast(group, options)`: port, interface, TTL and loopback. */
 export interface MultiCastOptions {
   /** The UDP port the group uses. 0 picks a free one (useful only for the first member). */
   readonly port: number | string;
@@ -48,6 +49,7 @@ export class MultiCast {
     this.loopback = options.loopback ?? true;
   }
 
+  /** `MultiCast(group, port N)`, for logs. */
   toString(): string {
     return `MultiCast(${this.group}, port ${this.port})`;
   }

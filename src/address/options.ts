@@ -14,6 +14,7 @@ export type AddressTarget =
   | { readonly host?: string | undefined; readonly port: number | string; readonly proto?: 'udp' | 'tcp' | undefined }
   | { readonly proto: 'unix'; readonly path: string };
 
+/** Options of `new Address(target, options)`: TCP framing and write limits, multicast sending, the Server to send from. */
 export interface AddressOptions {
   /** TCP: frame packets with SLIP (OSC 1.1) instead of an int32 length prefix (OSC 1.0, liblo's default). */
   readonly slip?: boolean | undefined;

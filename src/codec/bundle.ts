@@ -2,6 +2,7 @@ import { OscEncodeError } from './errors.js';
 import { Message } from './message.js';
 import { TimeTag } from './timetag.js';
 
+/** What a bundle holds: messages and nested bundles. */
 export type BundleElement = Message | Bundle;
 
 /**
@@ -33,6 +34,7 @@ export class Bundle {
     return this.#elements.length;
   }
 
+  /** The elements, in order: `for (const element of bundle)`. */
   [Symbol.iterator](): Iterator<BundleElement> {
     return this.#elements[Symbol.iterator]();
   }
@@ -77,6 +79,7 @@ export class Bundle {
     return this.#elements.every((e, i) => e.equals(theirs[i]));
   }
 
+  /** A readable form, for logs. */
   toString(): string {
     return `#bundle ${this.timetag.toString()} [${this.#elements.map(String).join('; ')}]`;
   }

@@ -7,6 +7,7 @@ import { TimeTag } from './timetag.js';
 import { readInterned, readUtf8 } from './utf8.js';
 import { Char, INFINITUM, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
 
+/** Options of `decode()`: the limits a packet from the network is held to. */
 export interface DecodeOptions {
   /** Larger packets are refused with `ERR_OSC_TOO_LARGE`. Default {@link DEFAULT_MAX_PACKET_SIZE}. */
   readonly maxPacketSize?: number;
@@ -19,7 +20,9 @@ export interface DecodeOptions {
   readonly extendedTypes?: boolean;
 }
 
+/** The default `maxPacketSize`, 1 MiB: larger packets are refused with `ERR_OSC_TOO_LARGE`. */
 export const DEFAULT_MAX_PACKET_SIZE = 1 << 20;
+/** The default `maxDepth` of nested bundles: deeper ones are refused with `ERR_OSC_TOO_DEEP`. */
 export const DEFAULT_MAX_DEPTH = 32;
 
 // Decoding is synchronous and calls nothing outside this module, so the options in force are

@@ -66,6 +66,7 @@ export class OscDecodeError extends OscError {
   }
 }
 
+/** The `code` of an `OscEncodeError`: why a value could not be encoded. */
 export type EncodeErrorCode =
   | 'ERR_OSC_ARG_TYPE'
   | 'ERR_OSC_ARG_COUNT'

@@ -24,7 +24,7 @@ export {
   type TargetArgs,
   type TypedPath,
 } from './message.js';
-export { compilePattern, isPattern, matchPattern, Pattern, pathSegments, routePathProblem } from './pattern.js';
+export { compilePattern, isPattern, matchPattern, Pattern, routePathProblem } from './pattern.js';
 export { NTP_UNIX_OFFSET, TimeTag } from './timetag.js';
 export {
   ANY_ARGS,

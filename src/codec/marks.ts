@@ -24,6 +24,7 @@ export class Marked<T extends NumericTypetag = NumericTypetag> {
     return new Marked(typetag, value);
   }
 
+  /** `int32(1)`, `float(1)`..., for logs. */
   toString(): string {
     return `${{ i: 'int32', h: 'int64', f: 'float', d: 'double' }[this.typetag]}(${String(this.value)})`;
   }

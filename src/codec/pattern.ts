@@ -92,7 +92,7 @@ export class Pattern {
   }
 
   /**
-   * Whether a path already split by {@link pathSegments} matches (routing tables keep them split).
+   * Whether a path already split into its segments (`'/a/b'` is `['a', 'b']`) matches (routing tables keep them split).
    * With a `budget`, matching stops when it is spent: the answer is then false, and `budget.left`
    * is negative.
    */
@@ -144,6 +144,7 @@ export class Pattern {
     return reach[n] === 1;
   }
 
+  /** The pattern as written. */
   toString(): string {
     return this.source;
   }

@@ -105,16 +105,19 @@ export class TimeTag {
     return TimeTag.fromUnixMilliseconds(wallClockMs());
   }
 
+  /** From milliseconds since the Unix epoch (`Date.now()`). */
   static fromUnixMilliseconds(ms: number): TimeTag {
     const [whole, fraction] = splitSeconds(ms / 1000);
     return new TimeTag(wrapSeconds(whole + NTP_UNIX_OFFSET), fraction);
   }
 
+  /** From seconds since the Unix epoch. */
   static fromUnixSeconds(seconds: number): TimeTag {
     const [whole, fraction] = splitSeconds(seconds);
     return new TimeTag(wrapSeconds(whole + NTP_UNIX_OFFSET), fraction);
   }
 
+  /** From a `Date`; an invalid Date throws `OscEncodeError`. */
   static fromDate(date: Date): TimeTag {
     const ms = date.getTime();
     if (Number.isNaN(ms)) {
@@ -155,10 +158,12 @@ export class TimeTag {
     return this.seconds + this.fraction / TWO_32;
   }
 
+  /** Seconds since the Unix epoch, as a float. */
   toUnixSeconds(): number {
     return this.seconds - NTP_UNIX_OFFSET + this.fraction / TWO_32;
   }
 
+  /** Milliseconds since the Unix epoch, as a float. */
   toUnixMilliseconds(): number {
     return (this.seconds - NTP_UNIX_OFFSET) * 1000 + (this.fraction / TWO_32) * 1000;
   }
@@ -169,6 +174,7 @@ export class TimeTag {
     return (BigInt(this.seconds) - OFFSET_N) * NS_PER_S + frac;
   }
 
+  /** The time as a `Date` (millisecond resolution). */
   toDate(): Date {
     return new Date(this.toUnixMilliseconds());
   }
@@ -189,6 +195,7 @@ export class TimeTag {
     return new TimeTag(wrapSeconds(this.seconds + whole + carry), f);
   }
 
+  /** A new timetag `seconds` earlier, computed on the 64-bit value. */
   subtract(seconds: number): TimeTag {
     return this.add(-seconds);
   }
@@ -203,10 +210,12 @@ export class TimeTag {
     return this.seconds - other.seconds || this.fraction - other.fraction;
   }
 
+  /** Orders two timetags by the 64-bit value: for `array.sort(TimeTag.compare)`. */
   static compare(a: TimeTag, b: TimeTag): number {
     return a.compare(b);
   }
 
+  /** Whether `other` is a TimeTag of the same 64-bit value. */
   equals(other: unknown): boolean {
     return other instanceof TimeTag && other.seconds === this.seconds && other.fraction === this.fraction;
   }

@@ -27,6 +27,7 @@ export type Typetag = keyof TypetagValues | '[' | ']';
 
 /** Matches any arguments: the route's args are typed `OscArg[]` and taken as they arrive. */
 export const ANY_ARGS: unique symbol = Symbol.for('aiolo.ANY_ARGS');
+/** The type of {@link ANY_ARGS}: the typespec of a route that takes any arguments. */
 export type AnyArgs = typeof ANY_ARGS;
 
 /** Matches only messages without arguments. */

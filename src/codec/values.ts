@@ -23,9 +23,11 @@ export class OscSymbol {
     }
     this.value = value;
   }
+  /** Whether `other` is an OscSymbol of the same string. */
   equals(other: unknown): boolean {
     return other instanceof OscSymbol && other.value === this.value;
   }
+  /** The string, for logs. */
   toString(): string {
     return this.value;
   }
@@ -55,9 +57,11 @@ export class Char {
   get value(): string {
     return String.fromCharCode(this.code);
   }
+  /** Whether `other` is a Char of the same character. */
   equals(other: unknown): boolean {
     return other instanceof Char && other.code === this.code;
   }
+  /** The character, for logs. */
   toString(): string {
     return this.value;
   }
@@ -79,6 +83,7 @@ export class Midi {
   toBytes(): Uint8Array {
     return Uint8Array.of(this.port, this.status, this.data1, this.data2);
   }
+  /** Whether `other` is a Midi message of the same four bytes. */
   equals(other: unknown): boolean {
     return (
       other instanceof Midi &&
@@ -88,6 +93,7 @@ export class Midi {
       other.data2 === this.data2
     );
   }
+  /** A readable form of the four bytes, for logs. */
   toString(): string {
     return `Midi(${this.port}, ${this.status}, ${this.data1}, ${this.data2})`;
   }
@@ -105,11 +111,13 @@ export class Rgba {
     this.b = byte('Rgba b', b);
     this.a = byte('Rgba a', a);
   }
+  /** Whether `other` is an Rgba of the same four components. */
   equals(other: unknown): boolean {
     return (
       other instanceof Rgba && other.r === this.r && other.g === this.g && other.b === this.b && other.a === this.a
     );
   }
+  /** A readable form of the four components, for logs. */
   toString(): string {
     return `Rgba(${this.r}, ${this.g}, ${this.b}, ${this.a})`;
   }
@@ -120,6 +128,7 @@ export class Rgba {
  * A registered symbol, so two copies of aiolo in one process agree on it.
  */
 export const INFINITUM: unique symbol = Symbol.for('aiolo.INFINITUM');
+/** The type of {@link INFINITUM}, the value of typetag `I`. */
 export type Infinitum = typeof INFINITUM;
 
 /** Every value an OSC argument can hold. Arrays are OSC 1.0's optional `[` `]`. */

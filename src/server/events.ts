@@ -6,6 +6,7 @@ import type { ReceivedPacket } from './packets.js';
 import type { Incoming, Received } from './route.js';
 import type { Subscription } from './subscription.js';
 
+/** The counters of `server.stats`: packets and messages received, dispatched, malformed, unmatched, dropped. */
 export interface ServerStats {
   /** Packets received (datagrams, TCP frames). */
   packets: number;
@@ -47,6 +48,7 @@ export interface ServerStats {
   buffered: number;
 }
 
+/** The events a Server emits, with their arguments (it never emits `'error'` for network input). */
 export interface ServerEvents {
   /** A packet that is not valid OSC (or a TCP frame over the limit, `packet` then empty); the server goes on. */
   malformed: [error: OscDecodeError, source: Address, packet: Uint8Array];

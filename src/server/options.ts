@@ -25,6 +25,7 @@ export const DEFAULT_MAX_CONNECTIONS = 1024;
 /** A Unix server's socket file: the owner only. */
 export const DEFAULT_SOCKET_MODE = 0o600;
 
+/** Options of `new Server()`: where to listen (`url`, or `port` and `proto`, or `multicast`) and its limits. */
 export interface ServerOptions {
   /** A liblo URL: `osc.udp://:9000`, `osc.tcp://127.0.0.1:0`, `osc.unix:///tmp/x.sock`, `osc.udp://224.0.1.9:9000` (a group). */
   readonly url?: string | undefined;

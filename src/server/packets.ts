@@ -3,7 +3,8 @@ import type { Bundle } from '../codec/bundle.js';
 import type { Message } from '../codec/message.js';
 import type { TimeTag } from '../codec/timetag.js';
 import type { Sender } from '../transport/sender.js';
-import type { Arrival, Holdable, SubscribeOptions, Subscription } from './subscription.js';
+import type { Arrival, Holdable } from './delivery.js';
+import type { SubscribeOptions, Subscription } from './subscription.js';
 
 /** A packet as a server received it: what `server.packets()` yields. */
 export interface ReceivedPacket {

@@ -12,8 +12,7 @@ import { sendUdp } from '../transport/udp.js';
 import type { UnixServer } from '../transport/unix.js';
 import { bracketHost } from '../transport/url.js';
 import { messageBytes } from './bytes.js';
-import type { Delivery, Received } from './route.js';
-import type { Holdable } from './subscription.js';
+import type { Delivery, Holdable } from './delivery.js';
 
 /** Where a packet came from: enough to reply over the same transport. */
 export type Origin =
@@ -94,7 +93,7 @@ export function sinkFor(context: ReplyContext, origin: Origin): Sink {
  * path), so what only some consumers need is worked out lazily: its reply address on the first
  * read of `source`, its byte estimate on the first subscription that buffers it.
  */
-export class ServerDelivery implements Delivery, Received, Dispatched {
+export class ServerDelivery implements Delivery, Dispatched {
   readonly path: string;
   readonly typetags: string;
   readonly args: readonly OscArg[];

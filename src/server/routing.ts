@@ -2,19 +2,20 @@
 // routes, and `match()` routes whose path is a pattern; and the two pattern matches, each bounded
 // by a budget of steps so that no incoming path costs more than a message may.
 import { compilePattern, isPattern, MAX_PATTERN_LENGTH, type Pattern, pathSegments } from '../codec/pattern.js';
-import { ANY_PATH, type AnyPath, type Route } from './route.js';
+import { ANY_PATH, type AnyPath } from './route.js';
+import type { RouteImpl } from './route-impl.js';
 
 export class RouteTable {
   /** Routes by literal path; each list holds the routes of one path (different typespecs). */
-  readonly literal = new Map<string, Route[]>();
-  readonly anyPath: Route[] = [];
+  readonly literal = new Map<string, RouteImpl[]>();
+  readonly anyPath: RouteImpl[] = [];
   /** Routes made by `match()`: patterns matched against the literal paths that arrive. */
-  readonly patterns: Route[] = [];
+  readonly patterns: RouteImpl[] = [];
   /** Every route, in registration order. */
-  readonly all = new Set<Route>();
+  readonly all = new Set<RouteImpl>();
 
   /** Adds a route; false if it is in the table already. */
-  add(route: Route): boolean {
+  add(route: RouteImpl): boolean {
     if (this.all.has(route)) return false;
     this.all.add(route);
     if (route.path === ANY_PATH) {
@@ -29,7 +30,7 @@ export class RouteTable {
     return true;
   }
 
-  remove(route: Route): void {
+  remove(route: RouteImpl): void {
     this.all.delete(route);
     const literal = route.path !== ANY_PATH && route.pattern === undefined;
     const list = route.path === ANY_PATH ? this.anyPath : literal ? this.literal.get(route.path) : this.patterns;
@@ -38,7 +39,7 @@ export class RouteTable {
   }
 
   /** The route with this path and typetags (`null`: any arguments); `pattern` looks among `match()`'s. */
-  find(path: string | AnyPath, typetags: string | null, pattern = false): Route | undefined {
+  find(path: string | AnyPath, typetags: string | null, pattern = false): RouteImpl | undefined {
     const list = path === ANY_PATH ? this.anyPath : pattern ? this.patterns : this.literal.get(path);
     return list?.find((r) => r.typetags === typetags && r.path === path);
   }
@@ -48,7 +49,7 @@ export class RouteTable {
    * more than `maxSteps`, why (a message for `ERR_OSC_PATTERN_TOO_COSTLY`). All are found before
    * any is delivered to, so a rejected message reaches no route at all.
    */
-  byIncomingPattern(path: string, maxSteps: number): Route[][] | string {
+  byIncomingPattern(path: string, maxSteps: number): RouteImpl[][] | string {
     let pattern: Pattern;
     try {
       if (path.length > MAX_PATTERN_LENGTH) {
@@ -59,9 +60,9 @@ export class RouteTable {
       return []; // an invalid pattern matches nothing
     }
     const budget = { left: maxSteps };
-    const matched: Route[][] = [];
+    const matched: RouteImpl[][] = [];
     for (const routes of this.literal.values()) {
-      if (pattern.matchesSegments((routes[0] as Route).segments, budget)) matched.push(routes);
+      if (pattern.matchesSegments((routes[0] as RouteImpl).segments, budget)) matched.push(routes);
       else if (budget.left < 0) return `an address pattern that takes more than ${maxSteps} steps to match`;
     }
     return matched;
@@ -71,11 +72,11 @@ export class RouteTable {
    * The `match()` routes whose pattern matches the literal `path` — or, when matching would cost
    * more than `maxSteps`, why. A path that is itself a pattern matches none of them.
    */
-  byRoutePattern(path: string, maxSteps: number): Route[] | string {
+  byRoutePattern(path: string, maxSteps: number): RouteImpl[] | string {
     if (path.charCodeAt(0) !== 0x2f || isPattern(path)) return []; // 0x2f: '/'
     const segments = pathSegments(path);
     const budget = { left: maxSteps };
-    const matched: Route[] = [];
+    const matched: RouteImpl[] = [];
     for (const route of this.patterns) {
       if ((route.pattern as Pattern).matchesSegments(segments, budget)) matched.push(route);
       else if (budget.left < 0) return `a path that takes more than ${maxSteps} steps to match the pattern routes`;

@@ -25,7 +25,8 @@ import { type ListenerHost, type Listening, listen } from './listen.js';
 import { configure, type ServerConfig, type ServerOptions } from './options.js';
 import { type ForwardDisposer, Forwarding, type PacketsOptions, type ReceivedPacket } from './packets.js';
 import { type Origin, type ReplyContext, ServerDelivery, sourceFor } from './reply.js';
-import { type AnyPath, type Incoming, patternRoute, Route } from './route.js';
+import { type AnyPath, type Incoming, Route } from './route.js';
+import { patternRoute, RouteImpl } from './route-impl.js';
 import { RouteTable } from './routing.js';
 import { Scheduler } from './scheduler.js';
 import type { Subscription } from './subscription.js';
@@ -201,12 +202,12 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   route<T extends Typespec = AnyArgs>(path: string | AnyPath, typespec?: T): Route<ArgsOf<T>>;
   route<R extends Route<readonly OscArg[]>>(route: R): R;
   route(target: string | AnyPath | Route<readonly OscArg[]>, typespec?: Typespec): Route<readonly OscArg[]> {
-    let route: Route<readonly OscArg[]>;
+    let route: RouteImpl;
     if (target instanceof Route) {
       if (typespec !== undefined) throw new RouteError('ERR_OSC_INVALID_ROUTE', 'a Route has its own typespec');
-      route = target;
+      route = target as RouteImpl; // Route is RouteImpl's public face: every Route is a RouteImpl
     } else {
-      const candidate = new Route(target, typespec);
+      const candidate = new RouteImpl(target, typespec);
       const existing = this.#routes.find(candidate.path, candidate.typetags);
       if (existing !== undefined) return existing;
       route = candidate;
@@ -224,18 +225,19 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
    * incoming path is the pattern: here the route's path is. Messages whose path is itself a
    * pattern do not reach pattern routes. The same pattern and typespec again returns the same route.
    */
-  match<T extends Typespec = AnyArgs>(pattern: string, typespec?: T): Route<ArgsOf<T>> {
+  match<T extends Typespec = AnyArgs>(pattern: string, typespec?: T): Route<ArgsOf<T>>;
+  match(pattern: string, typespec?: Typespec): Route {
     const candidate = patternRoute(pattern, typespec);
     const existing = this.#routes.find(pattern, candidate.typetags, true);
-    return (existing ?? this.route(candidate)) as Route<ArgsOf<T>>;
+    return existing ?? this.route(candidate);
   }
 
   /** Removes a route (or the route with this path and typespec); its subscriptions end. */
   unroute(target: Route<readonly OscArg[]> | string | AnyPath, typespec?: Typespec): Route<readonly OscArg[]> {
     const route =
       target instanceof Route
-        ? this.#routes.all.has(target)
-          ? target
+        ? this.#routes.all.has(target as RouteImpl)
+          ? (target as RouteImpl)
           : undefined
         : this.#routes.find(target, typespec === undefined ? null : typespecString(typespec));
     if (route === undefined)
@@ -337,6 +339,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     }
   }
 
+  /** Stops the server at the end of an `await using` scope, as `stop()` does. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
@@ -450,7 +453,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     let delivery: ServerDelivery | undefined;
     // routes made by match() whose pattern matches this (literal) path; found before any delivery,
     // so that a path too costly to match reaches no route at all
-    let byPattern: Route[] | undefined;
+    let byPattern: RouteImpl[] | undefined;
     if (routes.patterns.length > 0) {
       const found = routes.byRoutePattern(path, this.#config.maxPatternSteps);
       if (typeof found === 'string') {
@@ -515,7 +518,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
 
   /** Delivers to `route` if the typetags fit (or coerce); returns the delivery record, made on first use. */
   #offer(
-    route: Route,
+    route: RouteImpl,
     message: Message,
     timetag: TimeTag,
     origin: Origin,

@@ -6,8 +6,10 @@ import type { Bundle } from '../codec/bundle.js';
 import type { Message } from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
 import type { Dispatched } from '../transport/link.js';
+import type { Holdable } from './delivery.js';
 import { PacketRecord, type PacketsOptions, type ReceivedPacket } from './packets.js';
-import { type Holdable, Subscription } from './subscription.js';
+import type { Subscription } from './subscription.js';
+import { SubscriptionImpl } from './subscription-impl.js';
 
 export type Watcher = (message: Dispatched) => boolean;
 
@@ -30,7 +32,7 @@ export class Watchers extends Map<string, Set<Watcher>> {
 
 /** The subscriptions of `server.packets()`. */
 export class PacketTaps {
-  readonly #subs = new Set<Subscription<ReceivedPacket, null>>();
+  readonly #subs = new Set<SubscriptionImpl<ReceivedPacket, null>>();
   readonly #onDrop: (sub: Subscription<unknown>, dropped: number) => void;
 
   constructor(onDrop: (sub: Subscription<unknown>, dropped: number) => void) {
@@ -42,12 +44,7 @@ export class PacketTaps {
   }
 
   subscribe(options: PacketsOptions): Subscription<ReceivedPacket, null> {
-    const sub = new Subscription<ReceivedPacket, null>(
-      null,
-      options,
-      (s) => this.#subs.delete(s as Subscription<ReceivedPacket, null>),
-      this.#onDrop,
-    );
+    const sub = new SubscriptionImpl<ReceivedPacket, null>(null, options, (s) => this.#subs.delete(s), this.#onDrop);
     if (!sub.done) this.#subs.add(sub);
     return sub;
   }

@@ -9,6 +9,7 @@ export class OscConfigError extends OscError {
   }
 }
 
+/** The `code` of a `StartError`: why a server could not start. */
 export type StartErrorCode =
   | 'ERR_OSC_ADDRESS_IN_USE'
   | 'ERR_OSC_UNKNOWN_PROTOCOL'
@@ -24,6 +25,7 @@ export class StartError extends OscError {
   }
 }
 
+/** The `code` of a `SendError`: why a packet could not be sent. */
 export type SendErrorCode =
   | 'ERR_OSC_SEND_FAILED'
   | 'ERR_OSC_PACKET_TOO_LARGE'
@@ -73,6 +75,7 @@ export class OscClosedError extends OscError {
   }
 }
 
+/** The `code` of a `ConnectionError`: why a connection was closed. */
 export type ConnectionErrorCode =
   | 'ERR_OSC_WRITE_BUFFER_FULL'
   | 'ERR_OSC_WRITE_TIMEOUT'

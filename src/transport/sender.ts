@@ -61,6 +61,7 @@ export abstract class Sender {
     return this.sendPacket(packet);
   }
 
+  /** Sends a `Message` as it is, with its own typetags. */
   message(message: Message): Promise<number> {
     return this.#sendEncoded(message);
   }

@@ -1,5 +1,6 @@
 import { OscConfigError } from './errors.js';
 
+/** The transports of liblo's URLs: `osc.udp://`, `osc.tcp://`, `osc.unix://`. */
 export type Proto = 'udp' | 'tcp' | 'unix';
 export const PROTOS: readonly Proto[] = ['udp', 'tcp', 'unix'];
 

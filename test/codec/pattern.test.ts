@@ -3,13 +3,14 @@
 // TypeScript deliberately answers differently from liblo or Python aiolo written down.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+// an internal of the routing, no longer exported from the package
+import { pathSegments } from '../../src/codec/pattern.js';
 import {
   compilePattern,
   isPattern,
   matchPattern,
   OscPatternError,
   Pattern,
-  pathSegments,
   routePathProblem,
 } from '../../src/index.js';
 

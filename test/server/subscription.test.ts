@@ -173,8 +173,10 @@ describe('byte limits', () => {
 
   test('highWaterBytes must be a positive integer', async () => {
     await using f = await fixture();
-    assert.throws(() => f.server.route('/s').sub({ highWaterBytes: 0 }), RangeError);
-    assert.throws(() => f.server.route('/s').sub({ highWaterBytes: 1.5 }), RangeError);
+    // OscConfigError since issue 13 (every thrown error an OscError with a code), a RangeError before
+    const invalid = { name: 'OscConfigError', code: 'ERR_OSC_INVALID_OPTIONS' };
+    assert.throws(() => f.server.route('/s').sub({ highWaterBytes: 0 }), invalid);
+    assert.throws(() => f.server.route('/s').sub({ highWaterBytes: 1.5 }), invalid);
   });
 });
 
