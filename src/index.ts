@@ -61,7 +61,7 @@ export {
   type TypetagValues,
   typespecString,
 } from './codec/index.js';
-export { OscOverflowError, RouteError } from './server/errors.js';
+export { type OscErrorCode, OscOverflowError, OscRouteError, RouteError } from './server/errors.js';
 export { type Merged, merge } from './server/merge.js';
 export type { ForwardDisposer, PacketsOptions, ReceivedPacket } from './server/packets.js';
 export {
@@ -88,6 +88,9 @@ export {
   OscAbortError,
   OscClosedError,
   OscConfigError,
+  OscConnectionError,
+  OscSendError,
+  OscStartError,
   OscTimeoutError,
   SendError,
   type SendErrorCode,

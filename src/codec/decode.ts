@@ -1,6 +1,6 @@
 import { Bundle, type BundleElement } from './bundle.js';
 import { readFloat32, readFloat64, readInt32, readInt64, readUint32 } from './bytes.js';
-import { type DecodeErrorCode, OscDecodeError } from './errors.js';
+import { type DecodeErrorCode, OscConfigError, OscDecodeError } from './errors.js';
 import { headerSet, knownHeader, rememberHeader } from './headers.js';
 import { createMessage, type Message } from './message.js';
 import { TimeTag } from './timetag.js';
@@ -43,7 +43,7 @@ function fail(code: DecodeErrorCode, offset: number, message: string): never {
  */
 export function decode(bytes: Uint8Array, options?: DecodeOptions): Message | Bundle {
   if (!(bytes instanceof Uint8Array)) {
-    throw new TypeError('decode takes a Uint8Array (a Buffer is one)');
+    throw new OscConfigError('ERR_OSC_INVALID_ARG_TYPE', 'decode takes a Uint8Array (a Buffer is one)');
   }
   const maxSize = options?.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
   maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;

@@ -106,13 +106,17 @@ export function encodeMessageFrom(slab: Slab, path: string, typetags: string, ar
 
 /**
  * Encodes into `out` at `offset` (for framing: a length prefix or headroom before the packet).
- * Returns the offset after the packet; throws RangeError if `out` is too small.
+ * Returns the offset after the packet; throws {@link OscEncodeError} `ERR_OSC_BUFFER_TOO_SMALL`
+ * if `out` is too small.
  */
 export function encodeInto(packet: Message | Bundle, out: Uint8Array, offset = 0): number {
   lensUsed = 0;
   const size = sizeOfElement(packet, 0);
   if (offset < 0 || offset + size > out.length) {
-    throw new RangeError(`encodeInto needs ${size} bytes at offset ${offset}; the buffer has ${out.length}`);
+    throw new OscEncodeError(
+      'ERR_OSC_BUFFER_TOO_SMALL',
+      `encodeInto needs ${size} bytes at offset ${offset}; the buffer has ${out.length}`,
+    );
   }
   lensRead = 0;
   return writeElement(packet, out, offset);

@@ -5,9 +5,11 @@ export { Bundle, type BundleElement } from './bundle.js';
 export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE, type DecodeOptions, decode } from './decode.js';
 export { encode, encodedSize, encodeInto, encodeMessage } from './encode.js';
 export {
+  type ConfigErrorCode,
   type DecodeErrorCode,
   type EncodeErrorCode,
   LIBLO_ERROR_NUMBERS,
+  OscConfigError,
   OscDecodeError,
   OscEncodeError,
   OscError,
