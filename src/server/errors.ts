@@ -1,6 +1,5 @@
 import type { ConfigErrorCode, DecodeErrorCode, EncodeErrorCode, OscPatternError } from '../codec/errors.js';
 import { OscError } from '../codec/errors.js';
-import type { FramingErrorCode } from '../transport/framing.js';
 import type {
   ConnectionErrorCode,
   OscAbortError,
@@ -9,6 +8,7 @@ import type {
   SendErrorCode,
   StartErrorCode,
 } from '../transport/errors.js';
+import type { FramingErrorCode } from '../transport/framing.js';
 
 export type RouteErrorCode = 'ERR_OSC_INVALID_ROUTE' | 'ERR_OSC_NOT_ROUTED';
 

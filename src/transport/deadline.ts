@@ -12,7 +12,10 @@ export interface WaitOptions {
 export function checkTimeout(timeout: unknown): number | undefined {
   if (timeout === undefined) return undefined;
   if (typeof timeout !== 'number' || !(timeout > 0) || timeout > 2 ** 31 - 1) {
-    throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `timeout is a number of milliseconds from 1 to 2147483647, got ${String(timeout)}`);
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      `timeout is a number of milliseconds from 1 to 2147483647, got ${String(timeout)}`,
+    );
   }
   return timeout;
 }

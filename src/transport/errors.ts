@@ -110,8 +110,4 @@ export class ConnectionError extends OscError {
 }
 
 /** Names by the rule `Osc` + condition + `Error` for the classes above with older names: the same classes. */
-export {
-  ConnectionError as OscConnectionError,
-  SendError as OscSendError,
-  StartError as OscStartError,
-};
+export { ConnectionError as OscConnectionError, SendError as OscSendError, StartError as OscStartError };
