@@ -4,7 +4,7 @@ import { type DecodeErrorCode, OscConfigError, OscDecodeError } from './errors.j
 import { headerSet, knownHeader, rememberHeader } from './headers.js';
 import { createMessage, type Message } from './message.js';
 import { TimeTag } from './timetag.js';
-import { readInterned, readUtf8 } from './utf8.js';
+import { INTERN_MAX_BYTES, readInterned, readUtf8 } from './utf8.js';
 import { Char, INFINITUM, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
 
 export interface DecodeOptions {
@@ -54,9 +54,13 @@ export function decode(bytes: Uint8Array, options?: DecodeOptions): Message | Bu
   return decodeElement(bytes, 0, size, 1);
 }
 
+/** A bundle starts with the 8 bytes "#bundle\0", then an 8-byte timetag, then its elements. */
+const BUNDLE_TAG_BYTES = 8;
+const BUNDLE_HEADER_BYTES = 16;
+
 function isBundle(bytes: Uint8Array, start: number, end: number): boolean {
   return (
-    end - start >= 8 &&
+    end - start >= BUNDLE_TAG_BYTES &&
     bytes[start] === 0x23 && // #
     bytes[start + 1] === 0x62 && // b
     bytes[start + 2] === 0x75 &&
@@ -74,9 +78,10 @@ function decodeElement(bytes: Uint8Array, start: number, end: number, depth: num
 
 function decodeBundle(bytes: Uint8Array, start: number, end: number, depth: number): Bundle {
   if (depth > maxDepth) fail('ERR_OSC_TOO_DEEP', start, `bundles nested deeper than maxDepth ${maxDepth}`);
-  const first = start + 16;
-  if (end - first < 0) fail('ERR_OSC_INVALID_BUNDLE', start + 8, 'bundle has no complete timetag');
-  const timetag = new TimeTag(readUint32(bytes, start + 8), readUint32(bytes, start + 12));
+  const first = start + BUNDLE_HEADER_BYTES;
+  const at = start + BUNDLE_TAG_BYTES;
+  if (end - first < 0) fail('ERR_OSC_INVALID_BUNDLE', at, 'bundle has no complete timetag');
+  const timetag = new TimeTag(readUint32(bytes, at), readUint32(bytes, at + 4));
   // as lo_validate_bundle: the element sizes must tile the bundle before any element is looked at
   let pos = first;
   while (end - pos >= 4) {
@@ -96,20 +101,25 @@ function decodeBundle(bytes: Uint8Array, start: number, end: number, depth: numb
   return new Bundle(elements, timetag);
 }
 
+// 32-bit FNV-1a (Fowler-Noll-Vo): one xor and one multiply a byte, computed while the scan reads the
+// bytes anyway; good enough to pick a slot of the intern table (utf8.ts), which checks the bytes.
+const FNV_OFFSET_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
 /**
  * Scans a NUL-terminated, zero-padded string at `pos` (lo_validate_string). Returns the padded end,
  * or -1 (no NUL), -2 (padding runs past `end`), -3 (non-zero padding). Sets strEnd (the NUL's
  * position), strHash (FNV-1a of the bytes) and strAscii.
  */
 function scanString(bytes: Uint8Array, pos: number, end: number): number {
-  let h = 0x811c9dc5;
+  let h = FNV_OFFSET_BASIS;
   let ascii = true;
   let i = pos;
   for (; i < end; i++) {
     const c = bytes[i] as number;
     if (c === 0) break;
     if (c >= 0x80) ascii = false;
-    h = Math.imul(h ^ c, 0x01000193);
+    h = Math.imul(h ^ c, FNV_PRIME);
   }
   if (i === end) return -1;
   strEnd = i;
@@ -123,33 +133,54 @@ function scanString(bytes: Uint8Array, pos: number, end: number): number {
 
 const STRING_PROBLEM = ['', 'is not NUL-terminated', 'padding runs past the end', 'has non-zero padding'];
 
-function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
-  if (start === end) fail('ERR_OSC_EMPTY_PACKET', start, 'empty bundle element');
-  let pos: number;
-  let path: string;
-  let typetags: string;
-  let tagStart: number;
-  let tagEnd: number;
+// decodeHeader's results besides the position it returns, read right after each call (module
+// state, as the scanner's: returning an object would allocate one per message).
+let headerPath = '';
+let headerTypetags = '';
+/** Where the typetags' ',' is, and their NUL. */
+let headerTagStart = 0;
+let headerTagEnd = 0;
+
+/**
+ * Reads a message's path and typetag string (from the header cache when they recur), checking them
+ * as lo_message_deserialise does. Returns where the arguments start; sets headerPath,
+ * headerTypetags, headerTagStart and headerTagEnd.
+ */
+function decodeHeader(bytes: Uint8Array, start: number, end: number): number {
   const set = headerSet(bytes, start, end);
   const known = knownHeader(set, bytes, start, end);
   if (known !== undefined) {
-    ({ path, typetags } = known);
-    tagStart = start + known.tagStart;
-    tagEnd = start + known.tagEnd;
-    pos = start + known.words.length * 4;
-  } else {
-    pos = scanString(bytes, start, end);
-    if (pos < 0) fail('ERR_OSC_INVALID_PATH', start, `address ${STRING_PROBLEM[-pos]}`);
-    path = readInterned(bytes, start, strEnd, strHash, strAscii);
-    if (pos >= end) fail('ERR_OSC_NO_TYPETAGS', pos, 'no typetag string');
-    tagStart = pos;
-    pos = scanString(bytes, tagStart, end);
-    if (pos < 0) fail('ERR_OSC_INVALID_TYPETAGS', tagStart, `typetag string ${STRING_PROBLEM[-pos]}`);
-    if (bytes[tagStart] !== 0x2c) fail('ERR_OSC_MISSING_COMMA', tagStart, 'typetag string does not start with ","');
-    tagEnd = strEnd;
-    typetags = tagEnd - tagStart > 1 ? readInterned(bytes, tagStart + 1, tagEnd, strHash, strAscii) : '';
-    rememberHeader(set, bytes, start, pos, path, typetags, tagStart - start, tagEnd - start);
+    headerPath = known.path;
+    headerTypetags = known.typetags;
+    headerTagStart = start + known.tagStart;
+    headerTagEnd = start + known.tagEnd;
+    return start + known.words.length * 4;
   }
+  let pos = scanString(bytes, start, end);
+  if (pos < 0) fail('ERR_OSC_INVALID_PATH', start, `address ${STRING_PROBLEM[-pos]}`);
+  const path = readInterned(bytes, start, strEnd, strHash, strAscii);
+  if (pos >= end) fail('ERR_OSC_NO_TYPETAGS', pos, 'no typetag string');
+  const tagStart = pos;
+  pos = scanString(bytes, tagStart, end);
+  if (pos < 0) fail('ERR_OSC_INVALID_TYPETAGS', tagStart, `typetag string ${STRING_PROBLEM[-pos]}`);
+  if (bytes[tagStart] !== 0x2c) fail('ERR_OSC_MISSING_COMMA', tagStart, 'typetag string does not start with ","');
+  const tagEnd = strEnd;
+  const typetags = tagEnd - tagStart > 1 ? readInterned(bytes, tagStart + 1, tagEnd, strHash, strAscii) : '';
+  rememberHeader(set, bytes, start, pos, path, typetags, tagStart - start, tagEnd - start);
+  headerPath = path;
+  headerTypetags = typetags;
+  headerTagStart = tagStart;
+  headerTagEnd = tagEnd;
+  return pos;
+}
+
+function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
+  if (start === end) fail('ERR_OSC_EMPTY_PACKET', start, 'empty bundle element');
+  let pos = decodeHeader(bytes, start, end);
+  const path = headerPath;
+  const typetags = headerTypetags;
+  const tagStart = headerTagStart;
+  const tagEnd = headerTagEnd;
 
   let args: OscArg[] = [];
   let stack: OscArg[][] | undefined;
@@ -175,9 +206,13 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
       case 0x53: {
         // S
         const next = scanString(bytes, pos, end);
+        // short strings recur (names, states, symbols) and go through the intern table; a longer
+        // one rarely does, and is decoded at once rather than first compared with a cached one
         if (next < 0) fail('ERR_OSC_INVALID_ARGUMENT', pos, `string argument ${STRING_PROBLEM[-next]}`);
         const s =
-          strEnd - pos <= 64 ? readInterned(bytes, pos, strEnd, strHash, strAscii) : readUtf8(bytes, pos, strEnd);
+          strEnd - pos <= INTERN_MAX_BYTES
+            ? readInterned(bytes, pos, strEnd, strHash, strAscii)
+            : readUtf8(bytes, pos, strEnd);
         args.push(tag === 0x73 ? s : new OscSymbol(s));
         pos = next;
         break;

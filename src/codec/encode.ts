@@ -41,14 +41,26 @@ function paddedBytes(s: string, prefix: string, cache: Map<string, Uint8Array>):
 
 // A path is cached from its second sighting (a direct-mapped table of paths seen once): a stream of
 // one-off paths then costs a scan or two per packet, not an allocation and a cache that churns.
-const seenPaths: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+const SEEN_SLOTS = 1024; // a power of two, so a slot is `hash & (SEEN_SLOTS - 1)`
+const seenPaths: (string | undefined)[] = new Array<string | undefined>(SEEN_SLOTS).fill(undefined);
+
+/**
+ * The slot of a path among seenPaths: a hash of three things read in constant time, its length,
+ * its last and its middle character (paths of one namespace share their beginning, so the first
+ * characters would tell them apart least). 31 and 7 are small odd multipliers that spread the
+ * characters over the slots; a collision only costs a path one more sighting before it is cached.
+ */
+function seenSlot(path: string): number {
+  const n = path.length;
+  return (n + 31 * path.charCodeAt(n - 1) + 7 * path.charCodeAt(n >> 1)) & (SEEN_SLOTS - 1);
+}
 
 /** The size pass's part for a path: its padded size, after checking it; caches it if it recurs. */
 function sizeOfPath(path: string): number {
   const cached = pathCache.get(path);
   if (cached !== undefined) return cached.length;
   checkPath(path);
-  const slot = (path.length + 31 * path.charCodeAt(path.length - 1) + 7 * path.charCodeAt(path.length >> 1)) & 1023;
+  const slot = seenSlot(path);
   if (seenPaths[slot] === path) return paddedBytes(path, '', pathCache).length;
   seenPaths[slot] = path;
   return paddedStringSize(utf8Length(path));
