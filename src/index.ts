@@ -34,6 +34,8 @@ export {
   int64,
   isPattern,
   LIBLO_ERROR_NUMBERS,
+  type LibloReport,
+  libloReport,
   Marked,
   Message,
   type MessageTarget,

@@ -3,6 +3,14 @@ import { readFloat32, readFloat64, readInt32, readInt64, readUint32 } from './by
 import { type DecodeErrorCode, OscConfigError, OscDecodeError } from './errors.js';
 import { headerSet, knownHeader, rememberHeader } from './headers.js';
 import { createMessage, type Message } from './message.js';
+import {
+  BUNDLE_HEADER_BYTES,
+  BUNDLE_TAG_BYTES,
+  bundleTilingProblem,
+  isBundle,
+  NO_NUL,
+  paddedEnd,
+} from './structure.js';
 import { TimeTag } from './timetag.js';
 import { INTERN_MAX_BYTES, readInterned, readUtf8 } from './utf8.js';
 import { Char, INFINITUM, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
@@ -54,24 +62,6 @@ export function decode(bytes: Uint8Array, options?: DecodeOptions): Message | Bu
   return decodeElement(bytes, 0, size, 1);
 }
 
-/** A bundle starts with the 8 bytes "#bundle\0", then an 8-byte timetag, then its elements. */
-const BUNDLE_TAG_BYTES = 8;
-const BUNDLE_HEADER_BYTES = 16;
-
-function isBundle(bytes: Uint8Array, start: number, end: number): boolean {
-  return (
-    end - start >= BUNDLE_TAG_BYTES &&
-    bytes[start] === 0x23 && // #
-    bytes[start + 1] === 0x62 && // b
-    bytes[start + 2] === 0x75 &&
-    bytes[start + 3] === 0x6e &&
-    bytes[start + 4] === 0x64 &&
-    bytes[start + 5] === 0x6c &&
-    bytes[start + 6] === 0x65 &&
-    bytes[start + 7] === 0
-  );
-}
-
 function decodeElement(bytes: Uint8Array, start: number, end: number, depth: number): BundleElement {
   return isBundle(bytes, start, end) ? decodeBundle(bytes, start, end, depth) : decodeMessage(bytes, start, end);
 }
@@ -82,23 +72,22 @@ function decodeBundle(bytes: Uint8Array, start: number, end: number, depth: numb
   const at = start + BUNDLE_TAG_BYTES;
   if (end - first < 0) fail('ERR_OSC_INVALID_BUNDLE', at, 'bundle has no complete timetag');
   const timetag = new TimeTag(readUint32(bytes, at), readUint32(bytes, at + 4));
-  // as lo_validate_bundle: the element sizes must tile the bundle before any element is looked at
-  let pos = first;
-  while (end - pos >= 4) {
-    const size = readUint32(bytes, pos);
-    if (size > end - pos - 4) {
-      fail('ERR_OSC_INVALID_BUNDLE', pos, `bundle element size ${size} exceeds the ${end - pos - 4} bytes left`);
-    }
-    pos += 4 + size;
-  }
-  if (pos !== end) fail('ERR_OSC_INVALID_BUNDLE', pos, `${end - pos} stray byte(s) after the last bundle element`);
+  const problem = bundleTilingProblem(bytes, first, end);
+  if (problem >= 0) bundleProblem(bytes, problem, end);
   const elements: BundleElement[] = [];
-  for (pos = first; pos < end; ) {
+  for (let pos = first; pos < end; ) {
     const size = readUint32(bytes, pos);
     elements.push(decodeElement(bytes, pos + 4, pos + 4 + size, depth + 1));
     pos += 4 + size;
   }
   return new Bundle(elements, timetag);
+}
+
+/** Throws what {@link bundleTilingProblem} found at `pos`. */
+function bundleProblem(bytes: Uint8Array, pos: number, end: number): never {
+  if (end - pos < 4) fail('ERR_OSC_INVALID_BUNDLE', pos, `${end - pos} stray byte(s) after the last bundle element`);
+  const size = readUint32(bytes, pos);
+  fail('ERR_OSC_INVALID_BUNDLE', pos, `bundle element size ${size} exceeds the ${end - pos - 4} bytes left`);
 }
 
 // 32-bit FNV-1a (Fowler-Noll-Vo): one xor and one multiply a byte, computed while the scan reads the
@@ -108,8 +97,8 @@ const FNV_PRIME = 0x01000193;
 
 /**
  * Scans a NUL-terminated, zero-padded string at `pos` (lo_validate_string). Returns the padded end,
- * or -1 (no NUL), -2 (padding runs past `end`), -3 (non-zero padding). Sets strEnd (the NUL's
- * position), strHash (FNV-1a of the bytes) and strAscii.
+ * or NO_NUL, PAST_END or BAD_PADDING (-1, -2, -3: STRING_PROBLEM[-answer] says which). Sets
+ * strEnd (the NUL's position), strHash (FNV-1a of the bytes) and strAscii.
  */
 function scanString(bytes: Uint8Array, pos: number, end: number): number {
   let h = FNV_OFFSET_BASIS;
@@ -121,14 +110,11 @@ function scanString(bytes: Uint8Array, pos: number, end: number): number {
     if (c >= 0x80) ascii = false;
     h = Math.imul(h ^ c, FNV_PRIME);
   }
-  if (i === end) return -1;
+  if (i === end) return NO_NUL;
   strEnd = i;
   strHash = h;
   strAscii = ascii;
-  const padded = pos + ((i - pos) & ~3) + 4;
-  if (padded > end) return -2;
-  for (let k = i + 1; k < padded; k++) if (bytes[k] !== 0) return -3;
-  return padded;
+  return paddedEnd(bytes, pos, i, end);
 }
 
 const STRING_PROBLEM = ['', 'is not NUL-terminated', 'padding runs past the end', 'has non-zero padding'];

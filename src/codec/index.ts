@@ -15,6 +15,7 @@ export {
   OscError,
   OscPatternError,
 } from './errors.js';
+export { type LibloReport, libloReport } from './libloreport.js';
 export { double, float, int32, int64, Marked, type NumericTypetag } from './marks.js';
 export {
   ARGS,
