@@ -16,7 +16,7 @@ import {
   SendError,
   TimeTag,
 } from '../index.js';
-import { scanHex8, strtofloat, strtoll } from './cnum.js';
+import { INT_MAX, INT_MIN, LLONG_MAX, LLONG_MIN, scanHex8, strtofloat, strtoll } from './cnum.js';
 import { flush, type Io, write } from './io.js';
 
 export const SEND_USAGE = `Usage: aiolo send [options] hostname port address types values...
@@ -61,10 +61,6 @@ const NO_VALUE = new Map<string, OscArg>([
   ['N', null],
   ['I', INFINITUM],
 ]);
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
-const INT32_MAX = 2n ** 31n - 1n;
-const INT32_MIN = -(2n ** 31n);
 
 /** C's errno as oscsend's checks see it: set by one strtol/strtod, never reset. */
 interface Errno {
@@ -102,8 +98,8 @@ function parseValue(tag: string, arg: string, errno: Errno): OscArg {
       errno.erange ||= r.erange;
       if (!r.whole) throw new Refused(`An invalid value was given: '${arg}'`);
       // strtoll clamps to the int64 limits on ERANGE: oscsend takes a limit with errno set as overflow
-      const limit = r.value === INT64_MAX || r.value === INT64_MIN;
-      if ((limit && errno.erange) || (tag === 'i' && (r.value > INT32_MAX || r.value < INT32_MIN))) {
+      const limit = r.value === LLONG_MAX || r.value === LLONG_MIN;
+      if ((limit && errno.erange) || (tag === 'i' && (r.value > INT_MAX || r.value < INT_MIN))) {
         throw new Refused(`Value out of range: '${arg}'`);
       }
       return tag === 'i' ? Number(r.value) : r.value;

@@ -2,7 +2,7 @@ import { PUBLIC_PACKETS, type Slab } from './alloc.js';
 import { Bundle, type BundleElement } from './bundle.js';
 import { paddedStringSize, writeFloat32, writeFloat64, writeInt32, writeInt64 } from './bytes.js';
 import { OscEncodeError } from './errors.js';
-import { checkArg, checkPath, Message } from './message.js';
+import { checkArg, checkPath, countError, Message } from './message.js';
 import type { TimeTag } from './timetag.js';
 import { typespecString } from './typespec.js';
 import { utf8Length, writeUtf8 } from './utf8.js';
@@ -168,7 +168,7 @@ function sizeOfArgs(tags: string, start: number, args: readonly unknown[], neste
       if (nested) break;
       typespecString(tags); // unbalanced: throws
     }
-    if (a >= args.length) throw countMismatch(tags, args);
+    if (a >= args.length) throw countError(tags, args);
     const value = args[a];
     switch (tag) {
       case 0x69: // i
@@ -221,17 +221,9 @@ function sizeOfArgs(tags: string, start: number, args: readonly unknown[], neste
     }
     a++;
   }
-  if (a !== args.length) throw countMismatch(tags, args);
+  if (a !== args.length) throw countError(tags, args);
   tagEnd = t;
   return size;
-}
-
-function countMismatch(tags: string, args: readonly unknown[]): OscEncodeError {
-  return new OscEncodeError(
-    'ERR_OSC_ARG_COUNT',
-    `argument count does not match typetags '${tags}': got ${args.length} argument(s)`,
-    { value: args },
-  );
 }
 
 function writeElement(packet: BundleElement, out: Uint8Array, pos: number): number {
