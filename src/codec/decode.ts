@@ -3,16 +3,9 @@ import { readFloat32, readFloat64, readInt32, readInt64, readUint32 } from './by
 import { type DecodeErrorCode, OscConfigError, OscDecodeError } from './errors.js';
 import { headerSet, knownHeader, rememberHeader } from './headers.js';
 import { createMessage, type Message } from './message.js';
-import {
-  BUNDLE_HEADER_BYTES,
-  BUNDLE_TAG_BYTES,
-  bundleTilingProblem,
-  isBundle,
-  NO_NUL,
-  paddedEnd,
-} from './structure.js';
+import { BUNDLE_HEADER_BYTES, BUNDLE_TAG_BYTES, bundleTilingProblem, isBundle } from './structure.js';
 import { TimeTag } from './timetag.js';
-import { INTERN_MAX_BYTES, readInterned, readUtf8 } from './utf8.js';
+import { readInterned, readUtf8 } from './utf8.js';
 import { Char, INFINITUM, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
 
 export interface DecodeOptions {
@@ -97,7 +90,7 @@ const FNV_PRIME = 0x01000193;
 
 /**
  * Scans a NUL-terminated, zero-padded string at `pos` (lo_validate_string). Returns the padded end,
- * or NO_NUL, PAST_END or BAD_PADDING (-1, -2, -3: STRING_PROBLEM[-answer] says which). Sets
+ * or -1 (no NUL), -2 (padding runs past `end`), -3 (non-zero padding): STRING_PROBLEM[-answer]. Sets
  * strEnd (the NUL's position), strHash (FNV-1a of the bytes) and strAscii.
  */
 function scanString(bytes: Uint8Array, pos: number, end: number): number {
@@ -110,38 +103,48 @@ function scanString(bytes: Uint8Array, pos: number, end: number): number {
     if (c >= 0x80) ascii = false;
     h = Math.imul(h ^ c, FNV_PRIME);
   }
-  if (i === end) return NO_NUL;
+  if (i === end) return -1;
   strEnd = i;
   strHash = h;
   strAscii = ascii;
-  return paddedEnd(bytes, pos, i, end);
+  const padded = pos + ((i - pos) & ~3) + 4;
+  if (padded > end) return -2;
+  for (let k = i + 1; k < padded; k++) if (bytes[k] !== 0) return -3;
+  return padded;
+}
+
+/**
+ * readInterned's limit (utf8.ts's INTERN_MAX_BYTES): a string argument up to this long goes through
+ * the intern table. A local copy on purpose: read through the import, it measurably slowed the
+ * decode of short messages (V8 loads an imported binding from its module cell at each use).
+ */
+const INTERN_MAX_BYTES = 64;
+
+/**
+ * lo_validate_string, for the liblo report (libloreport.ts): {@link scanString}'s answer. Not on
+ * the decoder's path, which calls scanString itself.
+ */
+export function validateString(bytes: Uint8Array, pos: number, end: number): number {
+  return scanString(bytes, pos, end);
 }
 
 const STRING_PROBLEM = ['', 'is not NUL-terminated', 'padding runs past the end', 'has non-zero padding'];
 
-// decodeHeader's results besides the position it returns, read right after each call (module
-// state, as the scanner's: returning an object would allocate one per message).
-let headerPath = '';
-let headerTypetags = '';
+// parseHeader's results besides the position it returns, read right after each call (module
+// state, as the scanner's: returning an object would allocate one per message). A header the cache
+// knows is read from its Header instead, without passing through these.
+let parsedPath = '';
+let parsedTypetags = '';
 /** Where the typetags' ',' is, and their NUL. */
-let headerTagStart = 0;
-let headerTagEnd = 0;
+let parsedTagStart = 0;
+let parsedTagEnd = 0;
 
 /**
- * Reads a message's path and typetag string (from the header cache when they recur), checking them
- * as lo_message_deserialise does. Returns where the arguments start; sets headerPath,
- * headerTypetags, headerTagStart and headerTagEnd.
+ * Reads a message's path and typetag string, the first time they are seen (or again, when the
+ * header cache does not keep them), checking them as lo_message_deserialise does. Returns where
+ * the arguments start; sets parsedPath, parsedTypetags, parsedTagStart and parsedTagEnd.
  */
-function decodeHeader(bytes: Uint8Array, start: number, end: number): number {
-  const set = headerSet(bytes, start, end);
-  const known = knownHeader(set, bytes, start, end);
-  if (known !== undefined) {
-    headerPath = known.path;
-    headerTypetags = known.typetags;
-    headerTagStart = start + known.tagStart;
-    headerTagEnd = start + known.tagEnd;
-    return start + known.words.length * 4;
-  }
+function parseHeader(bytes: Uint8Array, start: number, end: number, set: number): number {
   let pos = scanString(bytes, start, end);
   if (pos < 0) fail('ERR_OSC_INVALID_PATH', start, `address ${STRING_PROBLEM[-pos]}`);
   const path = readInterned(bytes, start, strEnd, strHash, strAscii);
@@ -153,20 +156,35 @@ function decodeHeader(bytes: Uint8Array, start: number, end: number): number {
   const tagEnd = strEnd;
   const typetags = tagEnd - tagStart > 1 ? readInterned(bytes, tagStart + 1, tagEnd, strHash, strAscii) : '';
   rememberHeader(set, bytes, start, pos, path, typetags, tagStart - start, tagEnd - start);
-  headerPath = path;
-  headerTypetags = typetags;
-  headerTagStart = tagStart;
-  headerTagEnd = tagEnd;
+  parsedPath = path;
+  parsedTypetags = typetags;
+  parsedTagStart = tagStart;
+  parsedTagEnd = tagEnd;
   return pos;
 }
 
 function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
   if (start === end) fail('ERR_OSC_EMPTY_PACKET', start, 'empty bundle element');
-  let pos = decodeHeader(bytes, start, end);
-  const path = headerPath;
-  const typetags = headerTypetags;
-  const tagStart = headerTagStart;
-  const tagEnd = headerTagEnd;
+  // the header: the path and the typetags, from the cache of recurring headers or parsed
+  let pos: number;
+  let path: string;
+  let typetags: string;
+  let tagStart: number;
+  let tagEnd: number;
+  const set = headerSet(bytes, start, end);
+  const known = knownHeader(set, bytes, start, end);
+  if (known !== undefined) {
+    ({ path, typetags } = known);
+    tagStart = start + known.tagStart;
+    tagEnd = start + known.tagEnd;
+    pos = start + known.words.length * 4;
+  } else {
+    pos = parseHeader(bytes, start, end, set);
+    path = parsedPath;
+    typetags = parsedTypetags;
+    tagStart = parsedTagStart;
+    tagEnd = parsedTagEnd;
+  }
 
   let args: OscArg[] = [];
   let stack: OscArg[][] | undefined;

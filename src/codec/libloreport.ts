@@ -2,9 +2,9 @@
 // can print oscdump's error lines: `liblo server error CODE in path WHERE: TEXT`. It walks the
 // packet as dispatch_data does, with the decoder's own structural rules (structure.ts).
 import { readUint32 } from './bytes.js';
-import { decode } from './decode.js';
+import { decode, validateString as scanString } from './decode.js';
 import { OscDecodeError } from './errors.js';
-import { BAD_PADDING, bundleTilingProblem, isBundle, PAST_END, paddedEnd } from './structure.js';
+import { bundleTilingProblem, isBundle } from './structure.js';
 import { readUtf8 } from './utf8.js';
 
 /** liblo's report of a malformed packet: its error number, the path it names, its text. */
@@ -21,13 +21,13 @@ const LO_EPAD = 9914;
 /** What a non-decode error would be reported as (LO_EINVALIDBUND is 9906); decode throws no other. */
 const LO_FALLBACK = 9906;
 
+/** liblo's error numbers for the decoder's string problems (-1, -2, -3: no NUL, past the end, bad padding). */
+const STRING_ERRORS = [0, LO_ETERM, LO_ESIZE, LO_EPAD];
+
 /** lo_validate_string: the padded end of the string at `start`, or a negative liblo error number. */
 function validateString(bytes: Uint8Array, start: number, end: number): number {
-  let nul = start;
-  while (nul < end && bytes[nul] !== 0) nul++;
-  if (nul >= end) return -LO_ETERM;
-  const padded = paddedEnd(bytes, start, nul, end);
-  return padded === PAST_END ? -LO_ESIZE : padded === BAD_PADDING ? -LO_EPAD : padded;
+  const padded = scanString(bytes, start, end);
+  return padded < 0 ? -(STRING_ERRORS[-padded] as number) : padded;
 }
 
 /** The C string at `at`: up to its NUL, as UTF-8. */

@@ -1,6 +1,5 @@
-// The structural rules of an OSC packet as liblo 0.31 checks them (lo_validate_string,
-// lo_validate_bundle), shared by the decoder and by the liblo report (libloreport.ts). Small
-// functions on the decoder's hot path: V8 inlines them.
+// The structure of a bundle as liblo 0.31 checks it (lo_validate_bundle), shared by the decoder and
+// by the liblo report (libloreport.ts). (Strings: decode.ts's validateString.)
 import { readUint32 } from './bytes.js';
 
 /** A bundle starts with the 8 bytes "#bundle\0", then an 8-byte timetag, then its elements. */
@@ -20,23 +19,6 @@ export function isBundle(bytes: Uint8Array, start: number, end: number): boolean
     bytes[start + 6] === 0x65 &&
     bytes[start + 7] === 0
   );
-}
-
-/** {@link paddedEnd}'s answers besides a position: what is wrong with the string. */
-export const NO_NUL = -1;
-export const PAST_END = -2;
-export const BAD_PADDING = -3;
-
-/**
- * The second half of lo_validate_string: the string at `start` has its NUL at `nul`; returns its
- * padded end (a multiple of 4 bytes from `start`), or {@link PAST_END} when the padding runs past
- * `end`, {@link BAD_PADDING} when a padding byte is not zero.
- */
-export function paddedEnd(bytes: Uint8Array, start: number, nul: number, end: number): number {
-  const padded = start + ((nul - start) & ~3) + 4;
-  if (padded > end) return PAST_END;
-  for (let k = nul + 1; k < padded; k++) if (bytes[k] !== 0) return BAD_PADDING;
-  return padded;
 }
 
 /**
