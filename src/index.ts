@@ -36,6 +36,8 @@ export {
   int64,
   isPattern,
   LIBLO_ERROR_NUMBERS,
+  type LibloReport,
+  libloReport,
   Marked,
   Message,
   type MessageTarget,
@@ -62,7 +64,7 @@ export {
   type TypetagValues,
   typespecString,
 } from './codec/index.js';
-export { OscOverflowError, RouteError } from './server/errors.js';
+export { type OscErrorCode, OscOverflowError, OscRouteError, RouteError } from './server/errors.js';
 export type { ServerEvents, ServerStats } from './server/events.js';
 export { type Merged, merge } from './server/merge.js';
 export type { ServerOptions } from './server/options.js';
@@ -92,6 +94,9 @@ export {
   OscAbortError,
   OscClosedError,
   OscConfigError,
+  OscConnectionError,
+  OscSendError,
+  OscStartError,
   OscTimeoutError,
   SendError,
   type SendErrorCode,

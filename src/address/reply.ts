@@ -1,4 +1,5 @@
 import { canCoerce, coerceArgs } from '../codec/coerce.js';
+import { OscConfigError } from '../codec/errors.js';
 import type { ArgsTarget, TypedPath } from '../codec/message.js';
 import type { TimeTag } from '../codec/timetag.js';
 import { type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
@@ -65,7 +66,9 @@ export class ReplyWaiter {
       this.path = reply;
       this.#typetags = null;
     } else {
-      if (typeof reply.path !== 'string') throw new TypeError('a reply comes at a literal path, not ANY_PATH');
+      if (typeof reply.path !== 'string') {
+        throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'a reply comes at a literal path, not ANY_PATH');
+      }
       this.path = reply.path;
       this.#typetags = typespecString(reply.typespec);
     }

@@ -129,6 +129,12 @@ export function strtofloat(s: string, format: Format): Parsed<number> {
   return done(r.bits, r.erange, length);
 }
 
+// C's limits of long long and int on a 64-bit C library (the CLI reads numbers as oscsend's C does)
+export const LLONG_MAX = 2n ** 63n - 1n;
+export const LLONG_MIN = -(2n ** 63n);
+export const INT_MAX = 2n ** 31n - 1n;
+export const INT_MIN = -(2n ** 31n);
+
 /** strtol / strtoll in base 10 on a 64-bit C library. */
 export function strtoll(s: string): Parsed<bigint> {
   const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]*)/.exec(s) as RegExpExecArray;
@@ -136,11 +142,11 @@ export function strtoll(s: string): Parsed<bigint> {
   if (digits === '') return { value: 0n, whole: s.length === 0, erange: false };
   let value = BigInt(`${m[1]}${digits}`);
   let erange = false;
-  if (value > 2n ** 63n - 1n) {
-    value = 2n ** 63n - 1n;
+  if (value > LLONG_MAX) {
+    value = LLONG_MAX;
     erange = true;
-  } else if (value < -(2n ** 63n)) {
-    value = -(2n ** 63n);
+  } else if (value < LLONG_MIN) {
+    value = LLONG_MIN;
     erange = true;
   }
   return { value, whole: m[0].length === s.length, erange };

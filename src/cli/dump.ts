@@ -4,6 +4,7 @@ import {
   ANY_PATH,
   encodeMessage,
   type Incoming,
+  libloReport,
   MultiCast,
   OscConfigError,
   type OscDecodeError,
@@ -12,7 +13,6 @@ import {
 } from '../index.js';
 import { dumpLine, jsonLine } from './format.js';
 import { flush, type Io, write } from './io.js';
-import { libloReport } from './report.js';
 
 export const DUMP_USAGE = `Usage: aiolo dump [-L] [-r] [--json] <port> [<group>]
 or     aiolo dump [-L] [-r] [--json] <url>
@@ -114,7 +114,8 @@ export async function dump(argv: readonly string[], io: Io, signal?: AbortSignal
   process.once('SIGTERM', stop);
   signal?.addEventListener('abort', stop, { once: true });
   server.on('malformed', (error: OscDecodeError, _source, packet) => {
-    const r = libloReport(packet, error);
+    // liblo's report; a packet liblo would take (only aiolo's own limits refuse it) is told by aiolo's error
+    const r = libloReport(packet) ?? { code: error.libloCode, where: '(null)', text: error.message };
     io.stderr.write(`liblo server error ${r.code} in path ${r.where}: ${r.text}\n`);
   });
   try {

@@ -1,7 +1,7 @@
 // oscdump's text: one line per message, `%08x.%08x PATH TYPES` then each argument as liblo's
 // lo_arg_pp prints it, bytes as they are (strings are not escaped, a char is its raw byte).
 import type { Received } from '../index.js';
-import { type Char, INFINITUM, type Midi, type OscArg, type OscSymbol, TimeTag } from '../index.js';
+import { type Char, type Midi, type OscArg, type OscSymbol, TimeTag } from '../index.js';
 import { formatF } from './printf.js';
 
 const hex2 = (b: number): string => b.toString(16).padStart(2, '0');
@@ -86,7 +86,7 @@ export function jsonLine(m: Received, now: () => TimeTag = TimeTag.now): string 
       case 't':
         return String(v);
       case 'I':
-        return v === INFINITUM ? null : null;
+        return null; // the typetag says infinitum; JSON has no value for it
       default:
         return v;
     }

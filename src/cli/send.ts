@@ -1,6 +1,7 @@
 // aiolo send: oscsend 0.31's command line, value parsing, messages and exit codes, plus what
 // oscsend lacks: b (hex) and t (%08x.%08x) arguments, --slip for TCP, and bundles (--at, --delay).
 import { writeFile } from 'node:fs/promises';
+import { getSystemErrorName } from 'node:util';
 import {
   Address,
   Bundle,
@@ -10,11 +11,12 @@ import {
   Message,
   Midi,
   type OscArg,
+  OscConfigError,
   OscSymbol,
   SendError,
   TimeTag,
 } from '../index.js';
-import { scanHex8, strtofloat, strtoll } from './cnum.js';
+import { INT_MAX, INT_MIN, LLONG_MAX, LLONG_MIN, scanHex8, strtofloat, strtoll } from './cnum.js';
 import { flush, type Io, write } from './io.js';
 
 export const SEND_USAGE = `Usage: aiolo send [options] hostname port address types values...
@@ -42,6 +44,7 @@ Example
 $ aiolo send localhost 7777 /sample/address iTfs 1 3.14 hello
 `;
 
+/** A command line oscsend refuses: the message is printed, then "Failed to create OSC message.". */
 class Refused extends Error {}
 
 function fail(io: Io, ...lines: string[]): number {
@@ -49,97 +52,91 @@ function fail(io: Io, ...lines: string[]): number {
   return 1;
 }
 
+/** The typetags that take a value from the command line (oscsend's list). */
+const TAKES_VALUE = 'ifsbhtdScm';
+/** The typetags that stand for their value and take none from the command line. */
+const NO_VALUE = new Map<string, OscArg>([
+  ['T', true],
+  ['F', false],
+  ['N', null],
+  ['I', INFINITUM],
+]);
+
+/** C's errno as oscsend's checks see it: set by one strtol/strtod, never reset. */
+interface Errno {
+  erange: boolean;
+}
+
 /** oscsend's create_message, value for value. C's errno is never reset there, so an ERANGE
  * from one argument still shows in the checks (and perror) of the arguments after it. */
-function createMessage(path: string, types: string | undefined, values: readonly string[]): Message {
-  let erange = false;
+function oscsendMessage(path: string, types: string | undefined, values: readonly string[]): Message {
+  const errno: Errno = { erange: false };
   const args: OscArg[] = [];
   const tags = types ?? '';
   let v = 0;
-  const needs = 'ifsbhtdScm';
   for (let i = 0; i < tags.length; i++) {
     const tag = tags[i] as string;
-    let arg = '';
-    if (needs.includes(tag)) {
-      const given = values[v];
-      if (given === undefined) throw new Refused(`Value #${i + 1} is not given.`);
-      arg = given;
+    if (NO_VALUE.has(tag)) {
+      args.push(NO_VALUE.get(tag) as OscArg);
+      continue;
     }
-    switch (tag) {
-      case 'i':
-      case 'h': {
-        const r = strtoll(arg);
-        erange ||= r.erange;
-        if (!r.whole) throw new Refused(`An invalid value was given: '${arg}'`);
-        const limit = r.value === 2n ** 63n - 1n || r.value === -(2n ** 63n);
-        if ((limit && erange) || (tag === 'i' && (r.value > 2147483647n || r.value < -2147483648n))) {
-          throw new Refused(`Value out of range: '${arg}'`);
-        }
-        args.push(tag === 'i' ? Number(r.value) : r.value);
-        v++;
-        break;
-      }
-      case 'f':
-      case 'd': {
-        const r = strtofloat(arg, tag === 'f' ? 'float' : 'double');
-        erange ||= r.erange;
-        // oscsend calls perror() first for d, which prints errno's text
-        const perror = tag === 'd' ? `${erange ? 'Numerical result out of range' : 'Success'}\n` : '';
-        if (!r.whole) throw new Refused(`${perror}An invalid value was given: '${arg}'`);
-        args.push(r.value);
-        v++;
-        break;
-      }
-      case 's':
-        args.push(arg);
-        v++;
-        break;
-      case 'S':
-        args.push(new OscSymbol(arg));
-        v++;
-        break;
-      case 'c':
-        args.push(new Char(Buffer.from(arg, 'utf8')[0] ?? 0));
-        v++;
-        break;
-      case 'm': {
-        const u = scanHex8(arg);
-        if (u === undefined) throw new Refused(`An invalid hexadecimal value was given: '${arg}'`);
-        args.push(new Midi(u >>> 24, (u >>> 16) & 0xff, (u >>> 8) & 0xff, u & 0xff));
-        v++;
-        break;
-      }
-      case 'b': {
-        const hex = arg.replace(/^0x/i, '');
-        if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new Refused(`An invalid hexadecimal value was given: '${arg}'`);
-        args.push(new Uint8Array(Buffer.from(hex, 'hex')));
-        v++;
-        break;
-      }
-      case 't': {
-        const tt = parseTimetag(arg);
-        if (tt === undefined) throw new Refused(`An invalid timetag was given: '${arg}'`);
-        args.push(tt);
-        v++;
-        break;
-      }
-      case 'T':
-        args.push(true);
-        break;
-      case 'F':
-        args.push(false);
-        break;
-      case 'N':
-        args.push(null);
-        break;
-      case 'I':
-        args.push(INFINITUM);
-        break;
-      default:
-        throw new Refused(`Type '${tag}' is not supported or invalid.`);
-    }
+    if (!TAKES_VALUE.includes(tag)) throw new Refused(`Type '${tag}' is not supported or invalid.`);
+    const given = values[v];
+    if (given === undefined) throw new Refused(`Value #${i + 1} is not given.`);
+    args.push(parseValue(tag, given, errno));
+    v++;
   }
   return Message.typed(path, tags, ...(args as never[]));
+}
+
+/** One command-line value for a typetag of {@link TAKES_VALUE}, as oscsend reads it. */
+function parseValue(tag: string, arg: string, errno: Errno): OscArg {
+  switch (tag) {
+    case 'i':
+    case 'h': {
+      const r = strtoll(arg);
+      errno.erange ||= r.erange;
+      if (!r.whole) throw new Refused(`An invalid value was given: '${arg}'`);
+      // strtoll clamps to the int64 limits on ERANGE: oscsend takes a limit with errno set as overflow
+      const limit = r.value === LLONG_MAX || r.value === LLONG_MIN;
+      if ((limit && errno.erange) || (tag === 'i' && (r.value > INT_MAX || r.value < INT_MIN))) {
+        throw new Refused(`Value out of range: '${arg}'`);
+      }
+      return tag === 'i' ? Number(r.value) : r.value;
+    }
+    case 'f':
+    case 'd': {
+      const r = strtofloat(arg, tag === 'f' ? 'float' : 'double');
+      errno.erange ||= r.erange;
+      // oscsend calls perror() first for d, which prints errno's text
+      const perror = tag === 'd' ? `${errno.erange ? 'Numerical result out of range' : 'Success'}\n` : '';
+      if (!r.whole) throw new Refused(`${perror}An invalid value was given: '${arg}'`);
+      return r.value;
+    }
+    case 's':
+      return arg;
+    case 'S':
+      return new OscSymbol(arg);
+    case 'c':
+      return new Char(Buffer.from(arg, 'utf8')[0] ?? 0);
+    case 'm': {
+      const u = scanHex8(arg);
+      if (u === undefined) throw new Refused(`An invalid hexadecimal value was given: '${arg}'`);
+      return new Midi(u >>> 24, (u >>> 16) & 0xff, (u >>> 8) & 0xff, u & 0xff);
+    }
+    case 'b': {
+      const hex = arg.replace(/^0x/i, '');
+      if (!/^([0-9a-fA-F]{2})*$/.test(hex)) throw new Refused(`An invalid hexadecimal value was given: '${arg}'`);
+      return new Uint8Array(Buffer.from(hex, 'hex'));
+    }
+    case 't': {
+      const tt = parseTimetag(arg);
+      if (tt === undefined) throw new Refused(`An invalid timetag was given: '${arg}'`);
+      return tt;
+    }
+    default:
+      throw new Refused(`Type '${tag}' is not supported or invalid.`);
+  }
 }
 
 function parseTimetag(text: string): TimeTag | undefined {
@@ -148,27 +145,27 @@ function parseTimetag(text: string): TimeTag | undefined {
   return m === null ? undefined : new TimeTag(Number.parseInt(m[1] as string, 16), Number.parseInt(m[2] as string, 16));
 }
 
+/** liblo's words (strerror, gai_strerror) for the system errors a send can meet, by errno name. */
+const SYSTEM_WORDS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'Connection refused',
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EAI_NONAME: 'Name or service not known', // Node's ENOTFOUND
+  EAI_AGAIN: 'Temporary failure in name resolution',
+  ENETUNREACH: 'Network is unreachable',
+  EHOSTUNREACH: 'No route to host',
+  ECONNRESET: 'Connection reset by peer',
+  EPIPE: 'Broken pipe',
+};
+
 // liblo's words (strerror, gai_strerror, its own) for what can go wrong when sending
 function libloReason(err: unknown): string {
-  if (err instanceof SendError && err.code === 'ERR_OSC_PACKET_TOO_LARGE') {
-    return 'Attempted to send message in excess of maximum message size';
+  if (err instanceof SendError) {
+    if (err.code === 'ERR_OSC_PACKET_TOO_LARGE') return 'Attempted to send message in excess of maximum message size';
+    // (libuv's errnos are negative; getSystemErrorName refuses anything else)
+    const words = err.errno !== undefined && err.errno < 0 ? SYSTEM_WORDS[getSystemErrorName(err.errno)] : undefined;
+    if (words !== undefined) return words;
   }
-  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
-  const code = typeof cause?.code === 'string' ? cause.code : '';
-  const known: Record<string, string> = {
-    ECONNREFUSED: 'Connection refused',
-    ENOENT: 'No such file or directory',
-    EACCES: 'Permission denied',
-    ENOTFOUND: 'Name or service not known',
-    EAI_AGAIN: 'Temporary failure in name resolution',
-    ENETUNREACH: 'Network is unreachable',
-    EHOSTUNREACH: 'No route to host',
-    ECONNRESET: 'Connection reset by peer',
-    EPIPE: 'Broken pipe',
-  };
-  if (known[code] !== undefined) return known[code];
-  if (err instanceof SendError && /no such socket/.test(err.message)) return 'No such file or directory';
-  if (err instanceof SendError && /nobody is listening/.test(err.message)) return 'Connection refused';
   return (err as Error).message;
 }
 
@@ -178,8 +175,15 @@ type Target =
   | { readonly kind: 'url'; readonly url: string }
   | { readonly kind: 'host'; readonly host: string; readonly port: string };
 
-/** Runs `aiolo send`; resolves with the exit code. */
-export async function send(argv: readonly string[], io: Io): Promise<number> {
+interface SendOptions {
+  /** Where the positional arguments start. */
+  readonly next: number;
+  readonly slip: boolean;
+  readonly at: TimeTag | undefined;
+}
+
+/** aiolo's options before the positional arguments; an exit code when there is nothing to send. */
+function parseOptions(argv: readonly string[], io: Io): SendOptions | number {
   let i = 0;
   let slip = false;
   let at: TimeTag | undefined;
@@ -200,53 +204,55 @@ export async function send(argv: readonly string[], io: Io): Promise<number> {
       if (value === undefined) return fail(io, `${a} needs a value`);
       i++;
       const delay = /^\s*$/.test(value) ? Number.NaN : Number(value);
-      // a delay within a day either way; an absolute timetag as %08x.%08x or "now"
+      // a delay within a day (86400 s) either way; an absolute timetag as %08x.%08x or "now"
       at = a === '--at' ? parseTimetag(value) : Math.abs(delay) <= 86400 ? TimeTag.now().add(delay) : undefined;
       if (at === undefined) return fail(io, `An invalid ${a.slice(2)} was given: '${value}'`);
     } else {
       return fail(io, `Unknown option \`${a}'`);
     }
   }
-  const rest = argv.slice(i);
-  if (rest.length < 2) {
-    io.stdout.write(SEND_USAGE);
-    return 1;
-  }
-  // the target, as oscsend reads it; like liblo, nothing is opened before the message is made
+  return { next: i, slip, at };
+}
+
+/**
+ * The target, as oscsend reads it, and where the path is among `rest`; the lines oscsend prints
+ * when the target is refused. Like liblo, nothing is opened before the message is made.
+ */
+function parseTarget(rest: readonly string[]): { target: Target; pathAt: number } | string[] {
   const first = rest[0] as string;
-  let target: Target;
-  let p = 1;
   if (first.includes('://')) {
-    if (first.startsWith('file://') && first.length > 7) {
-      target = { kind: 'file', path: first.slice(7) };
-    } else {
-      const scheme = /^osc\.([^:/]*):\/\//.exec(first)?.[1];
-      if (scheme === undefined || !['udp', 'tcp', 'unix'].includes(scheme)) {
-        return fail(
-          io,
-          `liblo: protocol '${scheme ?? '(null)'}' not supported by this version`,
-          `Failed to open ${first}`,
-        );
-      }
-      target = { kind: 'url', url: first };
+    if (first.startsWith('file://') && first.length > 'file://'.length) {
+      return { target: { kind: 'file', path: first.slice('file://'.length) }, pathAt: 1 };
     }
-  } else if (first === '-') {
-    target = { kind: 'stdout' };
-  } else if (rest[1] === undefined) {
-    return fail(io, 'No port number is given.');
-  } else {
-    target = { kind: 'host', host: first, port: rest[1] };
-    p = 2;
+    const scheme = /^osc\.([^:/]*):\/\//.exec(first)?.[1];
+    if (scheme === undefined || !['udp', 'tcp', 'unix'].includes(scheme)) {
+      return [`liblo: protocol '${scheme ?? '(null)'}' not supported by this version`, `Failed to open ${first}`];
+    }
+    return { target: { kind: 'url', url: first }, pathAt: 1 };
   }
-  const path = rest[p];
-  if (path === undefined) return fail(io, 'No path is given.');
-  let message: Message;
+  if (first === '-') return { target: { kind: 'stdout' }, pathAt: 1 };
+  if (rest[1] === undefined) return ['No port number is given.'];
+  return { target: { kind: 'host', host: first, port: rest[1] }, pathAt: 2 };
+}
+
+/**
+ * An Address for a URL or host target, or liblo's words for why there is none: getaddrinfo's
+ * for an empty host, and for what Address refuses (every such refusal of a URL or a host and port
+ * is about the port or names it: getaddrinfo's "Servname" words).
+ */
+function openAddress(target: Target & { kind: 'url' | 'host' }, slip: boolean): Address | string {
+  if (target.kind === 'host' && target.host === '') return 'Name or service not known';
   try {
-    message = createMessage(path, rest[p + 1], rest.slice(p + 2));
+    return target.kind === 'url'
+      ? new Address({ url: target.url }, { slip })
+      : new Address({ host: target.host, port: target.port });
   } catch (err) {
-    return fail(io, (err as Error).message, 'Failed to create OSC message.');
+    return err instanceof OscConfigError ? 'Servname not supported for ai_socktype' : 'Invalid argument';
   }
-  const packet = at === undefined ? message : new Bundle(message, at);
+}
+
+/** Writes or sends the packet; resolves with the exit code. */
+async function deliver(packet: Message | Bundle, target: Target, slip: boolean, io: Io): Promise<number> {
   if (target.kind === 'stdout') {
     await write(io.stdout, encode(packet));
     await flush(io.stdout);
@@ -260,20 +266,8 @@ export async function send(argv: readonly string[], io: Io): Promise<number> {
       return fail(io, `An error occurred: Could not open file for writing OSC message: '${target.path}'`);
     }
   }
-  let address: Address;
-  try {
-    if (target.kind === 'host' && target.host === '') throw new Error('Name or service not known');
-    address =
-      target.kind === 'url'
-        ? new Address({ url: target.url }, { slip })
-        : new Address({ host: target.host, port: target.port });
-  } catch (err) {
-    const why = /port/.test((err as Error).message) ? 'Servname not supported for ai_socktype' : 'Invalid argument';
-    return fail(
-      io,
-      `An error occurred: ${(err as Error).message === 'Name or service not known' ? 'Name or service not known' : why}`,
-    );
-  }
+  const address = openAddress(target, slip);
+  if (typeof address === 'string') return fail(io, `An error occurred: ${address}`);
   try {
     await (packet instanceof Bundle ? address.bundle(packet) : address.message(packet));
     return 0;
@@ -282,4 +276,26 @@ export async function send(argv: readonly string[], io: Io): Promise<number> {
   } finally {
     await address.close();
   }
+}
+
+/** Runs `aiolo send`; resolves with the exit code. */
+export async function send(argv: readonly string[], io: Io): Promise<number> {
+  const options = parseOptions(argv, io);
+  if (typeof options === 'number') return options;
+  const rest = argv.slice(options.next);
+  if (rest.length < 2) {
+    io.stdout.write(SEND_USAGE);
+    return 1;
+  }
+  const where = parseTarget(rest);
+  if (Array.isArray(where)) return fail(io, ...where);
+  const path = rest[where.pathAt];
+  if (path === undefined) return fail(io, 'No path is given.');
+  let message: Message;
+  try {
+    message = oscsendMessage(path, rest[where.pathAt + 1], rest.slice(where.pathAt + 2));
+  } catch (err) {
+    return fail(io, (err as Error).message, 'Failed to create OSC message.');
+  }
+  return deliver(options.at === undefined ? message : new Bundle(message, options.at), where.target, options.slip, io);
 }

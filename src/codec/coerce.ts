@@ -5,6 +5,7 @@
 // "integer indefinite" (0x8000000000000000) shows through. Checked side by side with liblo in
 // test/interop/dispatch.test.ts.
 
+import { INT64_MIN, TWO_63 } from './ranges.js';
 import type { OscArg } from './values.js';
 import { OscSymbol } from './values.js';
 
@@ -27,9 +28,8 @@ export function canCoerce(from: string, to: string): boolean {
   return true;
 }
 
-const TWO_63 = 2 ** 63;
-
-const INDEFINITE = -(2n ** 63n);
+/** x87's "integer indefinite": the int64 a failed conversion gives, INT64_MIN's bits. */
+const INDEFINITE = INT64_MIN;
 
 // x87 conversion to int64: truncation, or "integer indefinite" for NaN and out of range.
 function fistp64(x: number): bigint {

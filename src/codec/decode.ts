@@ -1,8 +1,9 @@
 import { Bundle, type BundleElement } from './bundle.js';
 import { readFloat32, readFloat64, readInt32, readInt64, readUint32 } from './bytes.js';
-import { type DecodeErrorCode, OscDecodeError } from './errors.js';
+import { type DecodeErrorCode, OscConfigError, OscDecodeError } from './errors.js';
 import { headerSet, knownHeader, rememberHeader } from './headers.js';
 import { createMessage, type Message } from './message.js';
+import { BUNDLE_HEADER_BYTES, BUNDLE_TAG_BYTES, bundleTilingProblem, isBundle } from './structure.js';
 import { TimeTag } from './timetag.js';
 import { readInterned, readUtf8 } from './utf8.js';
 import { Char, INFINITUM, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
@@ -46,7 +47,7 @@ function fail(code: DecodeErrorCode, offset: number, message: string): never {
  */
 export function decode(bytes: Uint8Array, options?: DecodeOptions): Message | Bundle {
   if (!(bytes instanceof Uint8Array)) {
-    throw new TypeError('decode takes a Uint8Array (a Buffer is one)');
+    throw new OscConfigError('ERR_OSC_INVALID_ARG_TYPE', 'decode takes a Uint8Array (a Buffer is one)');
   }
   const maxSize = options?.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
   maxDepth = options?.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -57,41 +58,20 @@ export function decode(bytes: Uint8Array, options?: DecodeOptions): Message | Bu
   return decodeElement(bytes, 0, size, 1);
 }
 
-function isBundle(bytes: Uint8Array, start: number, end: number): boolean {
-  return (
-    end - start >= 8 &&
-    bytes[start] === 0x23 && // #
-    bytes[start + 1] === 0x62 && // b
-    bytes[start + 2] === 0x75 &&
-    bytes[start + 3] === 0x6e &&
-    bytes[start + 4] === 0x64 &&
-    bytes[start + 5] === 0x6c &&
-    bytes[start + 6] === 0x65 &&
-    bytes[start + 7] === 0
-  );
-}
-
 function decodeElement(bytes: Uint8Array, start: number, end: number, depth: number): BundleElement {
   return isBundle(bytes, start, end) ? decodeBundle(bytes, start, end, depth) : decodeMessage(bytes, start, end);
 }
 
 function decodeBundle(bytes: Uint8Array, start: number, end: number, depth: number): Bundle {
   if (depth > maxDepth) fail('ERR_OSC_TOO_DEEP', start, `bundles nested deeper than maxDepth ${maxDepth}`);
-  const first = start + 16;
-  if (end - first < 0) fail('ERR_OSC_INVALID_BUNDLE', start + 8, 'bundle has no complete timetag');
-  const timetag = new TimeTag(readUint32(bytes, start + 8), readUint32(bytes, start + 12));
-  // as lo_validate_bundle: the element sizes must tile the bundle before any element is looked at
-  let pos = first;
-  while (end - pos >= 4) {
-    const size = readUint32(bytes, pos);
-    if (size > end - pos - 4) {
-      fail('ERR_OSC_INVALID_BUNDLE', pos, `bundle element size ${size} exceeds the ${end - pos - 4} bytes left`);
-    }
-    pos += 4 + size;
-  }
-  if (pos !== end) fail('ERR_OSC_INVALID_BUNDLE', pos, `${end - pos} stray byte(s) after the last bundle element`);
+  const first = start + BUNDLE_HEADER_BYTES;
+  const at = start + BUNDLE_TAG_BYTES;
+  if (end - first < 0) fail('ERR_OSC_INVALID_BUNDLE', at, 'bundle has no complete timetag');
+  const timetag = new TimeTag(readUint32(bytes, at), readUint32(bytes, at + 4));
+  const problem = bundleTilingProblem(bytes, first, end);
+  if (problem >= 0) bundleProblem(bytes, problem, end);
   const elements: BundleElement[] = [];
-  for (pos = first; pos < end; ) {
+  for (let pos = first; pos < end; ) {
     const size = readUint32(bytes, pos);
     elements.push(decodeElement(bytes, pos + 4, pos + 4 + size, depth + 1));
     pos += 4 + size;
@@ -99,20 +79,32 @@ function decodeBundle(bytes: Uint8Array, start: number, end: number, depth: numb
   return new Bundle(elements, timetag);
 }
 
+/** Throws what {@link bundleTilingProblem} found at `pos`. */
+function bundleProblem(bytes: Uint8Array, pos: number, end: number): never {
+  if (end - pos < 4) fail('ERR_OSC_INVALID_BUNDLE', pos, `${end - pos} stray byte(s) after the last bundle element`);
+  const size = readUint32(bytes, pos);
+  fail('ERR_OSC_INVALID_BUNDLE', pos, `bundle element size ${size} exceeds the ${end - pos - 4} bytes left`);
+}
+
+// 32-bit FNV-1a (Fowler-Noll-Vo): one xor and one multiply a byte, computed while the scan reads the
+// bytes anyway; good enough to pick a slot of the intern table (utf8.ts), which checks the bytes.
+const FNV_OFFSET_BASIS = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+
 /**
  * Scans a NUL-terminated, zero-padded string at `pos` (lo_validate_string). Returns the padded end,
- * or -1 (no NUL), -2 (padding runs past `end`), -3 (non-zero padding). Sets strEnd (the NUL's
- * position), strHash (FNV-1a of the bytes) and strAscii.
+ * or -1 (no NUL), -2 (padding runs past `end`), -3 (non-zero padding): STRING_PROBLEM[-answer]. Sets
+ * strEnd (the NUL's position), strHash (FNV-1a of the bytes) and strAscii.
  */
 function scanString(bytes: Uint8Array, pos: number, end: number): number {
-  let h = 0x811c9dc5;
+  let h = FNV_OFFSET_BASIS;
   let ascii = true;
   let i = pos;
   for (; i < end; i++) {
     const c = bytes[i] as number;
     if (c === 0) break;
     if (c >= 0x80) ascii = false;
-    h = Math.imul(h ^ c, 0x01000193);
+    h = Math.imul(h ^ c, FNV_PRIME);
   }
   if (i === end) return -1;
   strEnd = i;
@@ -124,10 +116,59 @@ function scanString(bytes: Uint8Array, pos: number, end: number): number {
   return padded;
 }
 
+/**
+ * readInterned's limit (utf8.ts's INTERN_MAX_BYTES): a string argument up to this long goes through
+ * the intern table. A local copy on purpose: read through the import, it measurably slowed the
+ * decode of short messages (V8 loads an imported binding from its module cell at each use).
+ */
+const INTERN_MAX_BYTES = 64;
+
+/**
+ * lo_validate_string, for the liblo report (libloreport.ts): {@link scanString}'s answer. Not on
+ * the decoder's path, which calls scanString itself.
+ */
+export function validateString(bytes: Uint8Array, pos: number, end: number): number {
+  return scanString(bytes, pos, end);
+}
+
 const STRING_PROBLEM = ['', 'is not NUL-terminated', 'padding runs past the end', 'has non-zero padding'];
+
+// parseHeader's results besides the position it returns, read right after each call (module
+// state, as the scanner's: returning an object would allocate one per message). A header the cache
+// knows is read from its Header instead, without passing through these.
+let parsedPath = '';
+let parsedTypetags = '';
+/** Where the typetags' ',' is, and their NUL. */
+let parsedTagStart = 0;
+let parsedTagEnd = 0;
+
+/**
+ * Reads a message's path and typetag string, the first time they are seen (or again, when the
+ * header cache does not keep them), checking them as lo_message_deserialise does. Returns where
+ * the arguments start; sets parsedPath, parsedTypetags, parsedTagStart and parsedTagEnd.
+ */
+function parseHeader(bytes: Uint8Array, start: number, end: number, set: number): number {
+  let pos = scanString(bytes, start, end);
+  if (pos < 0) fail('ERR_OSC_INVALID_PATH', start, `address ${STRING_PROBLEM[-pos]}`);
+  const path = readInterned(bytes, start, strEnd, strHash, strAscii);
+  if (pos >= end) fail('ERR_OSC_NO_TYPETAGS', pos, 'no typetag string');
+  const tagStart = pos;
+  pos = scanString(bytes, tagStart, end);
+  if (pos < 0) fail('ERR_OSC_INVALID_TYPETAGS', tagStart, `typetag string ${STRING_PROBLEM[-pos]}`);
+  if (bytes[tagStart] !== 0x2c) fail('ERR_OSC_MISSING_COMMA', tagStart, 'typetag string does not start with ","');
+  const tagEnd = strEnd;
+  const typetags = tagEnd - tagStart > 1 ? readInterned(bytes, tagStart + 1, tagEnd, strHash, strAscii) : '';
+  rememberHeader(set, bytes, start, pos, path, typetags, tagStart - start, tagEnd - start);
+  parsedPath = path;
+  parsedTypetags = typetags;
+  parsedTagStart = tagStart;
+  parsedTagEnd = tagEnd;
+  return pos;
+}
 
 function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
   if (start === end) fail('ERR_OSC_EMPTY_PACKET', start, 'empty bundle element');
+  // the header: the path and the typetags, from the cache of recurring headers or parsed
   let pos: number;
   let path: string;
   let typetags: string;
@@ -141,17 +182,11 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
     tagEnd = start + known.tagEnd;
     pos = start + known.words.length * 4;
   } else {
-    pos = scanString(bytes, start, end);
-    if (pos < 0) fail('ERR_OSC_INVALID_PATH', start, `address ${STRING_PROBLEM[-pos]}`);
-    path = readInterned(bytes, start, strEnd, strHash, strAscii);
-    if (pos >= end) fail('ERR_OSC_NO_TYPETAGS', pos, 'no typetag string');
-    tagStart = pos;
-    pos = scanString(bytes, tagStart, end);
-    if (pos < 0) fail('ERR_OSC_INVALID_TYPETAGS', tagStart, `typetag string ${STRING_PROBLEM[-pos]}`);
-    if (bytes[tagStart] !== 0x2c) fail('ERR_OSC_MISSING_COMMA', tagStart, 'typetag string does not start with ","');
-    tagEnd = strEnd;
-    typetags = tagEnd - tagStart > 1 ? readInterned(bytes, tagStart + 1, tagEnd, strHash, strAscii) : '';
-    rememberHeader(set, bytes, start, pos, path, typetags, tagStart - start, tagEnd - start);
+    pos = parseHeader(bytes, start, end, set);
+    path = parsedPath;
+    typetags = parsedTypetags;
+    tagStart = parsedTagStart;
+    tagEnd = parsedTagEnd;
   }
 
   let args: OscArg[] = [];
@@ -178,9 +213,13 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
       case 0x53: {
         // S
         const next = scanString(bytes, pos, end);
+        // short strings recur (names, states, symbols) and go through the intern table; a longer
+        // one rarely does, and is decoded at once rather than first compared with a cached one
         if (next < 0) fail('ERR_OSC_INVALID_ARGUMENT', pos, `string argument ${STRING_PROBLEM[-next]}`);
         const s =
-          strEnd - pos <= 64 ? readInterned(bytes, pos, strEnd, strHash, strAscii) : readUtf8(bytes, pos, strEnd);
+          strEnd - pos <= INTERN_MAX_BYTES
+            ? readInterned(bytes, pos, strEnd, strHash, strAscii)
+            : readUtf8(bytes, pos, strEnd);
         args.push(tag === 0x73 ? s : new OscSymbol(s));
         pos = next;
         break;

@@ -2,7 +2,7 @@ import { PUBLIC_PACKETS, type Slab } from './alloc.js';
 import { Bundle, type BundleElement } from './bundle.js';
 import { paddedStringSize, writeFloat32, writeFloat64, writeInt32, writeInt64 } from './bytes.js';
 import { OscEncodeError } from './errors.js';
-import { checkArg, checkPath, Message } from './message.js';
+import { checkArg, checkPath, countError, Message } from './message.js';
 import type { TimeTag } from './timetag.js';
 import { typespecString } from './typespec.js';
 import { utf8Length, writeUtf8 } from './utf8.js';
@@ -41,14 +41,26 @@ function paddedBytes(s: string, prefix: string, cache: Map<string, Uint8Array>):
 
 // A path is cached from its second sighting (a direct-mapped table of paths seen once): a stream of
 // one-off paths then costs a scan or two per packet, not an allocation and a cache that churns.
-const seenPaths: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+const SEEN_SLOTS = 1024; // a power of two, so a slot is `hash & (SEEN_SLOTS - 1)`
+const seenPaths: (string | undefined)[] = new Array<string | undefined>(SEEN_SLOTS).fill(undefined);
+
+/**
+ * The slot of a path among seenPaths: a hash of three things read in constant time, its length,
+ * its last and its middle character (paths of one namespace share their beginning, so the first
+ * characters would tell them apart least). 31 and 7 are small odd multipliers that spread the
+ * characters over the slots; a collision only costs a path one more sighting before it is cached.
+ */
+function seenSlot(path: string): number {
+  const n = path.length;
+  return (n + 31 * path.charCodeAt(n - 1) + 7 * path.charCodeAt(n >> 1)) & (SEEN_SLOTS - 1);
+}
 
 /** The size pass's part for a path: its padded size, after checking it; caches it if it recurs. */
 function sizeOfPath(path: string): number {
   const cached = pathCache.get(path);
   if (cached !== undefined) return cached.length;
   checkPath(path);
-  const slot = (path.length + 31 * path.charCodeAt(path.length - 1) + 7 * path.charCodeAt(path.length >> 1)) & 1023;
+  const slot = seenSlot(path);
   if (seenPaths[slot] === path) return paddedBytes(path, '', pathCache).length;
   seenPaths[slot] = path;
   return paddedStringSize(utf8Length(path));
@@ -106,13 +118,17 @@ export function encodeMessageFrom(slab: Slab, path: string, typetags: string, ar
 
 /**
  * Encodes into `out` at `offset` (for framing: a length prefix or headroom before the packet).
- * Returns the offset after the packet; throws RangeError if `out` is too small.
+ * Returns the offset after the packet; throws {@link OscEncodeError} `ERR_OSC_BUFFER_TOO_SMALL`
+ * if `out` is too small.
  */
 export function encodeInto(packet: Message | Bundle, out: Uint8Array, offset = 0): number {
   lensUsed = 0;
   const size = sizeOfElement(packet, 0);
   if (offset < 0 || offset + size > out.length) {
-    throw new RangeError(`encodeInto needs ${size} bytes at offset ${offset}; the buffer has ${out.length}`);
+    throw new OscEncodeError(
+      'ERR_OSC_BUFFER_TOO_SMALL',
+      `encodeInto needs ${size} bytes at offset ${offset}; the buffer has ${out.length}`,
+    );
   }
   lensRead = 0;
   return writeElement(packet, out, offset);
@@ -152,7 +168,7 @@ function sizeOfArgs(tags: string, start: number, args: readonly unknown[], neste
       if (nested) break;
       typespecString(tags); // unbalanced: throws
     }
-    if (a >= args.length) throw countMismatch(tags, args);
+    if (a >= args.length) throw countError(tags, args);
     const value = args[a];
     switch (tag) {
       case 0x69: // i
@@ -205,17 +221,9 @@ function sizeOfArgs(tags: string, start: number, args: readonly unknown[], neste
     }
     a++;
   }
-  if (a !== args.length) throw countMismatch(tags, args);
+  if (a !== args.length) throw countError(tags, args);
   tagEnd = t;
   return size;
-}
-
-function countMismatch(tags: string, args: readonly unknown[]): OscEncodeError {
-  return new OscEncodeError(
-    'ERR_OSC_ARG_COUNT',
-    `argument count does not match typetags '${tags}': got ${args.length} argument(s)`,
-    { value: args },
-  );
 }
 
 function writeElement(packet: BundleElement, out: Uint8Array, pos: number): number {

@@ -1,6 +1,12 @@
 /**
  * Every error aiolo throws or reports is an {@link OscError} with a stable string `code`,
- * so callers can branch on `err.code` instead of parsing messages.
+ * so callers can branch on `err.code` instead of parsing messages. The codes, all together, are the
+ * union `OscErrorCode` (exported by `aiolo`).
+ *
+ * Naming rule: an error class is `Osc` + the condition + `Error` (`OscDecodeError`,
+ * `OscTimeoutError`). The four older names of the endpoint API (`StartError`, `SendError`,
+ * `RouteError`, `ConnectionError`) stay as they are, for compatibility, and are also exported under
+ * the rule's names (`OscStartError`...): the same classes, so `instanceof` and `err.name` agree.
  */
 export class OscError extends Error {
   override readonly name: string = 'OscError';
@@ -68,6 +74,7 @@ export class OscDecodeError extends OscError {
 
 /** The `code` of an `OscEncodeError`: why a value could not be encoded. */
 export type EncodeErrorCode =
+  | 'ERR_OSC_BUFFER_TOO_SMALL'
   | 'ERR_OSC_ARG_TYPE'
   | 'ERR_OSC_ARG_COUNT'
   | 'ERR_OSC_INVALID_TYPESPEC'
@@ -94,6 +101,21 @@ export class OscEncodeError extends OscError {
     this.argIndex = detail.argIndex;
     this.typetag = detail.typetag;
     this.value = detail.value;
+  }
+}
+
+/** The codes of {@link OscConfigError}. */
+export type ConfigErrorCode = 'ERR_OSC_INVALID_URL' | 'ERR_OSC_INVALID_OPTIONS' | 'ERR_OSC_INVALID_ARG_TYPE';
+
+/**
+ * Bad constructor options, URLs or function arguments: a programming error, thrown synchronously.
+ * (It lives in the codec, the lowest layer, because the codec's own functions throw it too.)
+ */
+export class OscConfigError extends OscError {
+  override readonly name = 'OscConfigError';
+  declare readonly code: ConfigErrorCode;
+  constructor(code: ConfigErrorCode, message: string) {
+    super(code, message);
   }
 }
 

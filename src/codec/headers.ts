@@ -22,9 +22,19 @@ export class Header {
   ) {}
 }
 
+/** 256 sets: the top 8 bits of the hash (`>>> 24`); 512 entries in all, a few KiB. */
 const SETS = 256;
+/** The three words the set is computed from. */
 const MIN_BYTES = 12;
+/** Longer headers are rare, and comparing them word by word would cost what scanning does. */
 const MAX_BYTES = 128;
+// Multiplicative hashing: 0x9e3779b1 is 2^32 / φ (Knuth's golden-ratio constant), which mixes the
+// second and third words before they meet the first; 0x85ebca6b is MurmurHash3's 32-bit finaliser
+// multiplier, which carries the low bits' differences up into the top 8 bits the set is taken from.
+const GOLDEN = 0x9e3779b1;
+const MIX = 0x85ebca6b;
+/** 32-bit FNV-1a's prime: the signature of a header, a word at a time. */
+const FNV_PRIME = 0x01000193;
 const entries: (Header | undefined)[] = new Array<Header | undefined>(2 * SETS).fill(undefined);
 /** Per set, signatures of the last two headers that missed it: one seen again is kept. */
 const candidates = new Int32Array(2 * SETS);
@@ -36,8 +46,8 @@ const candidates = new Int32Array(2 * SETS);
  */
 export function headerSet(bytes: Uint8Array, start: number, end: number): number {
   if (end - start < MIN_BYTES) return -1;
-  const h = readInt32(bytes, start) ^ Math.imul(readInt32(bytes, start + 4) ^ readInt32(bytes, start + 8), 0x9e3779b1);
-  return Math.imul(h, 0x85ebca6b) >>> 24;
+  const h = readInt32(bytes, start) ^ Math.imul(readInt32(bytes, start + 4) ^ readInt32(bytes, start + 8), GOLDEN);
+  return Math.imul(h, MIX) >>> 24;
 }
 
 function matches(header: Header | undefined, bytes: Uint8Array, start: number, end: number): header is Header {
@@ -71,7 +81,7 @@ export function rememberHeader(
   const size = pos - start;
   if (set < 0 || size < MIN_BYTES || size > MAX_BYTES) return;
   let signature = size;
-  for (let at = start; at < pos; at += 4) signature = Math.imul(signature ^ readInt32(bytes, at), 0x01000193);
+  for (let at = start; at < pos; at += 4) signature = Math.imul(signature ^ readInt32(bytes, at), FNV_PRIME);
   if (candidates[2 * set] !== signature && candidates[2 * set + 1] !== signature) {
     candidates[2 * set + 1] = candidates[2 * set] as number;
     candidates[2 * set] = signature;

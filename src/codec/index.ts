@@ -5,14 +5,17 @@ export { Bundle, type BundleElement } from './bundle.js';
 export { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE, type DecodeOptions, decode } from './decode.js';
 export { encode, encodedSize, encodeInto, encodeMessage } from './encode.js';
 export {
+  type ConfigErrorCode,
   type DecodeErrorCode,
   type EncodeErrorCode,
   LIBLO_ERROR_NUMBERS,
+  OscConfigError,
   OscDecodeError,
   OscEncodeError,
   OscError,
   OscPatternError,
 } from './errors.js';
+export { type LibloReport, libloReport } from './libloreport.js';
 export { double, float, int32, int64, Marked, type NumericTypetag } from './marks.js';
 export {
   ARGS,

@@ -1,6 +1,7 @@
 import { encode } from './encode.js';
 import { OscEncodeError } from './errors.js';
 import { type Marked, unmark } from './marks.js';
+import { INT32_MAX, INT32_MAX_BIG, INT32_MIN, INT32_MIN_BIG, INT64_MAX, INT64_MIN, TWO_63 } from './ranges.js';
 import { TimeTag } from './timetag.js';
 import { type ArgsOf, describe, inferTypetags, type Typespec, typespecString } from './typespec.js';
 import { Char, INFINITUM, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
@@ -130,12 +131,6 @@ export function checkPath(path: unknown): asserts path is string {
   }
 }
 
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
-const TWO_63 = 2 ** 63;
-
 function misfit(index: number, tag: string, value: unknown, why: string): OscEncodeError {
   return new OscEncodeError(
     'ERR_OSC_ARG_TYPE',
@@ -157,7 +152,7 @@ export function checkArg(tag: string, value: unknown, index: number): void {
         return;
       }
       if (typeof value === 'bigint') {
-        if (value < -2147483648n || value > 2147483647n) throw misfit(index, tag, value, 'outside int32');
+        if (value < INT32_MIN_BIG || value > INT32_MAX_BIG) throw misfit(index, tag, value, 'outside int32');
         return;
       }
       throw misfit(index, tag, value, 'expected a number');
@@ -256,7 +251,8 @@ function checkList(tags: string, start: number, args: readonly unknown[], nested
   return t;
 }
 
-function countError(tags: string, args: readonly unknown[]): OscEncodeError {
+/** The one `ERR_OSC_ARG_COUNT` error, for Message and for the encoder's own check. */
+export function countError(tags: string, args: readonly unknown[]): OscEncodeError {
   return new OscEncodeError(
     'ERR_OSC_ARG_COUNT',
     `argument count does not match typespec '${tags}': got ${args.length} argument(s) ${describe(args)}`,

@@ -1,5 +1,6 @@
 import { OscEncodeError } from './errors.js';
 import { Marked } from './marks.js';
+import { INT32_MAX, INT32_MIN } from './ranges.js';
 import { TimeTag } from './timetag.js';
 import { Char, INFINITUM, type Infinitum, Midi, type OscArg, OscSymbol, Rgba } from './values.js';
 
@@ -131,9 +132,6 @@ function checkTypetags(tags: string): void {
     });
   }
 }
-
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
 
 /**
  * The typetag aiolo infers for a value when no typespec is given: an integer that fits int32 is `i`,

@@ -1,10 +1,22 @@
+import type { ConfigErrorCode, DecodeErrorCode, EncodeErrorCode, OscPatternError } from '../codec/errors.js';
 import { OscError } from '../codec/errors.js';
+import type {
+  ConnectionErrorCode,
+  OscAbortError,
+  OscClosedError,
+  OscTimeoutError,
+  SendErrorCode,
+  StartErrorCode,
+} from '../transport/errors.js';
+import type { FramingErrorCode } from '../transport/framing.js';
+
+export type RouteErrorCode = 'ERR_OSC_INVALID_ROUTE' | 'ERR_OSC_NOT_ROUTED';
 
 /** A route that cannot be registered or removed (a pattern path, a route that is not there...). */
 export class RouteError extends OscError {
   override readonly name = 'RouteError';
-  declare readonly code: 'ERR_OSC_INVALID_ROUTE' | 'ERR_OSC_NOT_ROUTED';
-  constructor(code: 'ERR_OSC_INVALID_ROUTE' | 'ERR_OSC_NOT_ROUTED', message: string) {
+  declare readonly code: RouteErrorCode;
+  constructor(code: RouteErrorCode, message: string) {
     super(code, message);
   }
 }
@@ -19,3 +31,25 @@ export class OscOverflowError extends OscError {
     this.dropped = dropped;
   }
 }
+
+/** {@link RouteError} by the naming rule (`Osc` + condition + `Error`): the same class. */
+export { RouteError as OscRouteError };
+
+/**
+ * Every `code` an {@link OscError} from aiolo can carry: switch on `err.code` over this union.
+ * (Defined here, in the highest layer with errors of its own, because it gathers every layer's.)
+ */
+export type OscErrorCode =
+  | DecodeErrorCode
+  | EncodeErrorCode
+  | ConfigErrorCode
+  | OscPatternError['code']
+  | StartErrorCode
+  | SendErrorCode
+  | ConnectionErrorCode
+  | FramingErrorCode
+  | OscTimeoutError['code']
+  | OscAbortError['code']
+  | OscClosedError['code']
+  | RouteErrorCode
+  | OscOverflowError['code'];

@@ -155,13 +155,4 @@ export class Scheduler<T> {
     this.#cancel();
     this.#heap.length = 0;
   }
-
-  /** Hands over everything at once, in order (for turning the queue off). */
-  flush(): void {
-    this.#cancel();
-    while (this.#heap.length > 0) {
-      const e = this.#pop();
-      this.#dispatch(e.item, new TimeTag(e.seconds, e.fraction));
-    }
-  }
 }

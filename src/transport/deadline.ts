@@ -1,4 +1,4 @@
-import { OscAbortError, OscTimeoutError } from './errors.js';
+import { OscAbortError, OscConfigError, OscTimeoutError } from './errors.js';
 
 /** How long a one-shot wait may take. */
 export interface WaitOptions {
@@ -12,7 +12,10 @@ export interface WaitOptions {
 export function checkTimeout(timeout: unknown): number | undefined {
   if (timeout === undefined) return undefined;
   if (typeof timeout !== 'number' || !(timeout > 0) || timeout > 2 ** 31 - 1) {
-    throw new RangeError(`timeout is a number of milliseconds from 1 to 2147483647, got ${String(timeout)}`);
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      `timeout is a number of milliseconds from 1 to 2147483647, got ${String(timeout)}`,
+    );
   }
   return timeout;
 }

@@ -1,13 +1,8 @@
 import { OscError } from '../codec/errors.js';
 
-/** Bad constructor options or URLs: a programming error, thrown synchronously. */
-export class OscConfigError extends OscError {
-  override readonly name = 'OscConfigError';
-  declare readonly code: 'ERR_OSC_INVALID_URL' | 'ERR_OSC_INVALID_OPTIONS';
-  constructor(code: 'ERR_OSC_INVALID_URL' | 'ERR_OSC_INVALID_OPTIONS', message: string) {
-    super(code, message);
-  }
-}
+// (OscConfigError is the codec's: its functions throw it too. Re-exported so the layers above
+// import every error they throw from here.)
+export { type ConfigErrorCode, OscConfigError } from '../codec/errors.js';
 
 /** The `code` of a `StartError`: why a server could not start. */
 export type StartErrorCode =
@@ -36,12 +31,31 @@ export type SendErrorCode =
   | 'ERR_OSC_WRITE_BUFFER_FULL'
   | 'ERR_OSC_WRITE_TIMEOUT';
 
-/** A packet could not be sent. `cause` holds the socket error, when there is one. */
+/** What a send failed on, in the terms of the operating system (Node's system errors). */
+export interface SystemErrorDetail {
+  /** The system error number, negative as libuv reports it (`-111`); `util.getSystemErrorName` names it. */
+  readonly errno?: number | undefined;
+  /** The system call that failed (`'connect'`, `'send'`, `'getaddrinfo'`). */
+  readonly syscall?: string | undefined;
+}
+
+/**
+ * A packet could not be sent. `cause` holds the socket error, when there is one; `errno` and
+ * `syscall` say what the system refused (taken from `cause` when it is a Node system error), so
+ * callers match on them, not on the message.
+ */
 export class SendError extends OscError {
   override readonly name = 'SendError';
   declare readonly code: SendErrorCode;
-  constructor(code: SendErrorCode, message: string, options?: ErrorOptions) {
+  readonly errno: number | undefined;
+  readonly syscall: string | undefined;
+  constructor(code: SendErrorCode, message: string, options?: ErrorOptions & SystemErrorDetail) {
     super(code, message, options);
+    const cause = options?.cause as { errno?: unknown; syscall?: unknown } | null | undefined;
+    const errno = options?.errno ?? cause?.errno;
+    const syscall = options?.syscall ?? cause?.syscall;
+    this.errno = typeof errno === 'number' ? errno : undefined;
+    this.syscall = typeof syscall === 'string' ? syscall : undefined;
   }
 }
 
@@ -97,3 +111,6 @@ export class ConnectionError extends OscError {
     this.peer = peer;
   }
 }
+
+/** Names by the rule `Osc` + condition + `Error` for the classes above with older names: the same classes. */
+export { ConnectionError as OscConnectionError, SendError as OscSendError, StartError as OscStartError };

@@ -1,5 +1,6 @@
 import { RECEIVED, SENDING } from '../codec/alloc.js';
 import { readInt32 } from '../codec/bytes.js';
+import { OscError } from '../codec/errors.js';
 
 // Stream framing for OSC over TCP: OSC 1.0's int32 big-endian length prefix (liblo's default) and
 // OSC 1.1's SLIP (RFC 1055). Decoders take chunks as they arrive and hand out whole frames one at a
@@ -15,15 +16,24 @@ export type Framing = 'length' | 'slip';
 /** A frame decoder's answer: a frame, nothing yet, or the stream is broken (close it). */
 export type FrameResult = Uint8Array | undefined | FramingError;
 
+export type FramingErrorCode = 'ERR_OSC_FRAME_TOO_LARGE' | 'ERR_OSC_TRUNCATED';
+
 /**
  * The stream cannot go on: a frame announced or grown past the limit (`size` is its size), or the
- * peer ended the stream in the middle of a frame (`size` is the bytes of it that arrived).
+ * peer ended the stream in the middle of a frame (`size` is the bytes of it that arrived). A decoder
+ * returns it rather than throwing (the reader decides what to do); made only when a stream breaks.
  */
-export class FramingError {
-  readonly code: 'ERR_OSC_FRAME_TOO_LARGE' | 'ERR_OSC_TRUNCATED';
+export class FramingError extends OscError {
+  override readonly name = 'FramingError';
+  declare readonly code: FramingErrorCode;
   readonly size: number;
-  constructor(size: number, code: 'ERR_OSC_FRAME_TOO_LARGE' | 'ERR_OSC_TRUNCATED' = 'ERR_OSC_FRAME_TOO_LARGE') {
-    this.code = code;
+  constructor(size: number, code: FramingErrorCode = 'ERR_OSC_FRAME_TOO_LARGE') {
+    super(
+      code,
+      code === 'ERR_OSC_TRUNCATED'
+        ? `the stream ended ${size} byte(s) into a frame`
+        : `a frame of ${size} bytes is over the limit`,
+    );
     this.size = size;
   }
 }

@@ -217,7 +217,10 @@ async function sendDatagram(
     // EAGAIN: the receiver's queue (10 datagrams by default) is full; it drains as it reads
     if (code !== EAGAIN || Date.now() > deadline) {
       const why = code === ENOENT ? 'no such socket' : code === ECONNREFUSED ? 'nobody is listening' : `errno ${code}`;
-      throw new SendError('ERR_OSC_SEND_FAILED', `sending to osc.unix://${path} failed: ${why}`);
+      throw new SendError('ERR_OSC_SEND_FAILED', `sending to osc.unix://${path} failed: ${why}`, {
+        errno: code,
+        syscall: 'send',
+      });
     }
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 20);

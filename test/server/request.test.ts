@@ -148,10 +148,10 @@ describe('request: abort, errors, filters', () => {
     );
   });
 
-  test('bad timeouts are RangeErrors', async () => {
+  test('bad timeouts are OscConfigErrors', async () => {
     await using address = new Address({ port: 9 });
-    await assert.rejects(address.request('/x', [], { timeout: -1 }), RangeError);
-    await assert.rejects(address.request('/x', [], { timeout: Number.NaN }), RangeError);
+    await assert.rejects(address.request('/x', [], { timeout: -1 }), { code: 'ERR_OSC_INVALID_OPTIONS' });
+    await assert.rejects(address.request('/x', [], { timeout: Number.NaN }), { code: 'ERR_OSC_INVALID_OPTIONS' });
   });
 
   test('from a server over UDP, a message at the reply path from another peer is not the reply', async () => {
