@@ -64,7 +64,13 @@ export {
   type TypetagValues,
   typespecString,
 } from './codec/index.js';
-export { type OscErrorCode, OscOverflowError, OscRouteError, RouteError } from './server/errors.js';
+export {
+  type OscErrorCode,
+  OscOverflowError,
+  OscRouteError,
+  RouteError,
+  type RouteErrorCode,
+} from './server/errors.js';
 export type { ServerEvents, ServerStats } from './server/events.js';
 export { type Merged, merge } from './server/merge.js';
 export type { ServerOptions } from './server/options.js';
@@ -102,7 +108,9 @@ export {
   type SendErrorCode,
   StartError,
   type StartErrorCode,
+  type SystemErrorDetail,
 } from './transport/errors.js';
+export type { FramingErrorCode } from './transport/framing.js';
 // a type only: what `server.forward()` sends to (an Address, a MultiCastAddress); not a base class to extend
 export type { Sender } from './transport/sender.js';
 export { formatUrl, type ParsedUrl, type Proto, parseUrl } from './transport/url.js';

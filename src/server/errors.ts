@@ -10,6 +10,7 @@ import type {
 } from '../transport/errors.js';
 import type { FramingErrorCode } from '../transport/framing.js';
 
+/** The codes of {@link RouteError}. */
 export type RouteErrorCode = 'ERR_OSC_INVALID_ROUTE' | 'ERR_OSC_NOT_ROUTED';
 
 /** A route that cannot be registered or removed (a pattern path, a route that is not there...). */

@@ -16,6 +16,7 @@ export type Framing = 'length' | 'slip';
 /** A frame decoder's answer: a frame, nothing yet, or the stream is broken (close it). */
 export type FrameResult = Uint8Array | undefined | FramingError;
 
+/** Why a TCP stream's framing broke: a frame over the limit, or one cut short by the peer's FIN. */
 export type FramingErrorCode = 'ERR_OSC_FRAME_TOO_LARGE' | 'ERR_OSC_TRUNCATED';
 
 /**
