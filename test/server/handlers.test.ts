@@ -4,24 +4,11 @@
 // nobody consumes are counted in stats.unconsumed.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Address, type Incoming, Server } from '../../src/index.js';
+import type { Incoming } from '../../src/index.js';
 import { event, within } from '../helpers/async.js';
+import { serverAndAddress } from '../helpers/pair.js';
 
-const LOCAL = '127.0.0.1';
-
-async function fixture() {
-  const server = new Server({ host: LOCAL });
-  await server.start();
-  const address = new Address({ url: server.url as string });
-  return {
-    server,
-    address,
-    async [Symbol.asyncDispose]() {
-      await address.close();
-      await server.stop();
-    },
-  };
-}
+const fixture = serverAndAddress;
 
 /** Resolves once `check()` holds, polling each tick (within `ms`). */
 async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {

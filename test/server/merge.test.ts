@@ -3,24 +3,11 @@
 // the first stopped seeing new messages).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Address, merge, type Route, Server, type Subscription } from '../../src/index.js';
+import { merge, type Route, type Subscription } from '../../src/index.js';
 import { within } from '../helpers/async.js';
+import { serverAndAddress } from '../helpers/pair.js';
 
-const LOCAL = '127.0.0.1';
-
-async function fixture() {
-  const server = new Server({ proto: 'udp', host: LOCAL, port: 0 });
-  await server.start();
-  const address = new Address({ url: server.url as string });
-  return {
-    server,
-    address,
-    async [Symbol.asyncDispose]() {
-      await address.close();
-      await server.stop();
-    },
-  };
-}
+const fixture = serverAndAddress;
 
 const refused = { name: 'OscConfigError', code: 'ERR_OSC_INVALID_OPTIONS' };
 

@@ -2,24 +2,11 @@
 // subscription ends (unsub, break, AbortSignal, await using, server stop); Incoming records.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Address, Message, OscOverflowError, Server, type Subscription, TimeTag } from '../../src/index.js';
+import { Message, OscOverflowError, type Subscription, TimeTag } from '../../src/index.js';
 import { drain, event, take, within } from '../helpers/async.js';
+import { serverAndAddress } from '../helpers/pair.js';
 
-const LOCAL = '127.0.0.1';
-
-async function fixture(proto: 'udp' | 'tcp' = 'udp') {
-  const server = new Server({ proto, host: LOCAL, port: 0 });
-  await server.start();
-  const address = new Address({ url: server.url as string });
-  return {
-    server,
-    address,
-    async [Symbol.asyncDispose]() {
-      await address.close();
-      await server.stop();
-    },
-  };
-}
+const fixture = serverAndAddress;
 
 /** Sends `/n ,i 0..count-1` and waits until the server has taken them all in. */
 async function flood(f: Awaited<ReturnType<typeof fixture>>, count: number) {
