@@ -52,3 +52,17 @@ export function event<A extends unknown[]>(
 ): Promise<A> {
   return within(ms, `event '${name}'`, new Promise<A>((resolve) => emitter.once(name, (...args: A) => resolve(args))));
 }
+
+/**
+ * Resolves once `check()` holds, looking again after each timer turn, within `ms`. For state that
+ * has no event to wait on (counters in `stats`, a kernel's drop count).
+ */
+export async function until(ms: number, what: string, check: () => boolean): Promise<void> {
+  await within(
+    ms,
+    what,
+    (async () => {
+      while (!check()) await new Promise((resolve) => setTimeout(resolve, 1));
+    })(),
+  );
+}

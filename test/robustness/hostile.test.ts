@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Address, type OscDecodeError, Server } from '../../src/index.js';
-import { take, within } from '../helpers/async.js';
+import { take, until, within } from '../helpers/async.js';
 import type { Attack, Recipe } from '../helpers/attacker.js';
 import { Running } from '../helpers/proc.js';
 
@@ -67,17 +67,12 @@ function counting(server: Server, name: 'malformed' | 'unmatched', n: number, ms
 }
 
 /** Waits for `what`, failing with the servers' stats and the attackers' errors, to say why not. */
-async function until<T>(what: Promise<T>, servers: Server[], peers: { stderr: () => string }[] = []): Promise<T> {
+async function explained<T>(what: Promise<T>, servers: Server[], peers: { stderr: () => string }[] = []): Promise<T> {
   return what.catch((err: Error) => {
     const stats = servers.map((s) => JSON.stringify(s.stats)).join('; ');
     const errors = peers.map((p) => p.stderr()).join('');
     throw new Error(`${err.message}; stats ${stats}${errors === '' ? '' : `; attacker: ${errors}`}`);
   });
-}
-
-/** Resolves once `condition` holds, looking again after each timer turn (stats have no event). */
-async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
 function stalled(delay: IntervalHistogram): number {
@@ -101,7 +96,7 @@ test('the compiled-pattern cache is bounded in bytes: 300 unique 4 KB patterns',
     count: n,
   });
   try {
-    await until(done, [server], [peer]);
+    await explained(done, [server], [peer]);
     const grown = (heap() - before) / MiB;
     t.diagnostic(`heap growth ${grown.toFixed(1)} MiB`);
     assert.ok(grown < 32, `the heap grew by ${grown.toFixed(1)} MiB holding compiled patterns`);
@@ -131,7 +126,7 @@ test('a pattern longer than the server compiles is rejected and reported, never 
   delay.enable();
   peer.fire();
   try {
-    await until(done, [server], [peer]);
+    await explained(done, [server], [peer]);
     delay.disable();
     const grown = (heap() - before) / MiB;
     for (const e of seen) assert.equal((e as OscDecodeError).code, 'ERR_OSC_PATTERN_TOO_COSTLY');
@@ -189,7 +184,7 @@ test('one costly pattern blocks the event loop for tens of milliseconds at most,
         const delay = monitorEventLoopDelay({ resolution: 5 });
         delay.enable();
         peer.fire();
-        await until(report.done, [server], [peer]);
+        await explained(report.done, [server], [peer]);
         // the histogram samples on a 5 ms timer: let it take the sample that shows this packet's stall
         await new Promise((resolve) => setTimeout(resolve, 20));
         delay.disable();
@@ -228,12 +223,8 @@ test('the schedule is bounded in bytes: bundles of 256 K typetags timed an hour 
     count: n,
   });
   try {
-    await until(
-      within(
-        60_000,
-        'every bundle to be taken in',
-        waitFor(() => server.stats.queued + server.stats.queueDropped === n),
-      ),
+    await explained(
+      until(60_000, 'every bundle to be taken in', () => server.stats.queued + server.stats.queueDropped === n),
       [server],
       [peer],
     );
@@ -265,12 +256,8 @@ test('a subscription is bounded in bytes: 100 messages of 128 K typetags before 
     count: n,
   });
   try {
-    await until(
-      within(
-        60_000,
-        'every message to be taken in',
-        waitFor(() => server.stats.messages === n),
-      ),
+    await explained(
+      until(60_000, 'every message to be taken in', () => server.stats.messages === n),
       [server],
       [peer],
     );
@@ -304,10 +291,10 @@ test('UDP: what the kernel drops is counted in stats, so sent = received + kerne
   try {
     const n = 20_000;
     for (let i = 0; i < n; i++) await address.send('/n', i); // never lets the receiver read
-    await within(
+    await until(
       10_000,
       'every datagram to be received or counted as dropped',
-      waitFor(() => server.stats.packets + (server.stats.kernelDropped ?? 0) === n),
+      () => server.stats.packets + (server.stats.kernelDropped ?? 0) === n,
     );
     const { packets, kernelDropped } = server.stats;
     assert.ok((kernelDropped ?? 0) > 0, `the kernel dropped nothing (${packets} received): the test shows nothing`);

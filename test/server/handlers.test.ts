@@ -5,21 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Incoming } from '../../src/index.js';
-import { event, within } from '../helpers/async.js';
+import { event, until } from '../helpers/async.js';
 import { serverAndAddress } from '../helpers/pair.js';
 
 const fixture = serverAndAddress;
-
-/** Resolves once `check()` holds, polling each tick (within `ms`). */
-async function until(check: () => boolean, what: string, ms = 3000): Promise<void> {
-  await within(
-    ms,
-    what,
-    (async () => {
-      while (!check()) await new Promise((r) => setTimeout(r, 2));
-    })(),
-  );
-}
 
 describe('route.on()', () => {
   test('calls the handler with args and the Incoming record, in order, until disposed', async () => {
@@ -32,7 +21,7 @@ describe('route.on()', () => {
       record = m;
     });
     for (let i = 0; i < 5; i++) await f.address.send('/n', i);
-    await until(() => seen.length === 5, '5 calls');
+    await until(3000, '5 calls', () => seen.length === 5);
     assert.deepEqual(seen, [0, 1, 2, 3, 4]);
     assert.equal(record?.route, route);
     assert.equal(record?.path, '/n');
@@ -40,7 +29,7 @@ describe('route.on()', () => {
     await off.closed;
     assert.equal(route.subscriptions, 0);
     await f.address.send('/n', 5);
-    await until(() => f.server.stats.messages === 6, 'the sixth message');
+    await until(3000, 'the sixth message', () => f.server.stats.messages === 6);
     assert.equal(seen.length, 5);
     assert.equal(f.server.stats.unconsumed, 1, 'after off(), nobody consumed it');
   });
@@ -73,7 +62,7 @@ describe('route.on()', () => {
       running--;
     });
     for (let i = 0; i < 10; i++) await f.address.send('/n', i);
-    await until(() => order.length === 10, '10 calls');
+    await until(3000, '10 calls', () => order.length === 10);
     assert.equal(most, 1);
     assert.deepEqual(order, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     off();
@@ -95,7 +84,7 @@ describe('route.on()', () => {
     });
     for (let i = 0; i < 4; i++) await f.address.send('/n', i);
     await f.address.send('/s');
-    await until(() => got.length === 2 && errors.length === 3, 'the calls and the errors');
+    await until(3000, 'the calls and the errors', () => got.length === 2 && errors.length === 3);
     assert.deepEqual(got, [0, 3]);
     assert.deepEqual(errors.map(([e, m]) => [(e as Error).message, m.path, [...m.args]]).sort(), [
       ['plain throw', '/s', []],
@@ -119,7 +108,7 @@ describe('route.on()', () => {
       { onError: (e, m) => caught.push([(e as Error).message, m.path]) },
     );
     await f.address.send('/n');
-    await until(() => caught.length === 1, 'onError');
+    await until(3000, 'onError', () => caught.length === 1);
     assert.deepEqual(caught, [['x', '/n']]);
     assert.equal(evented, 0);
     off();
@@ -136,7 +125,7 @@ describe('route.on()', () => {
     const [warning] = await warned;
     assert.equal((warning as Error & { code?: string }).code, 'AIOLO_HANDLER_ERROR');
     assert.match(warning.message, /unheard/);
-    await until(() => f.server.stats.handlerErrors === 2, 'both errors counted');
+    await until(3000, 'both errors counted', () => f.server.stats.handlerErrors === 2);
     off();
   });
 });
@@ -147,7 +136,7 @@ describe('stats.unconsumed', () => {
     const route = f.server.route('/quiet', 'i');
     for (let i = 0; i < 3; i++) await f.address.send('/quiet', i);
     await f.address.send('/nowhere');
-    await until(() => f.server.stats.messages === 4, '4 messages');
+    await until(3000, '4 messages', () => f.server.stats.messages === 4);
     assert.equal(f.server.stats.unconsumed, 3);
     assert.equal(f.server.stats.unmatched, 1);
     assert.equal(f.server.stats.dispatched, 0);
