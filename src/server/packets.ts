@@ -2,7 +2,7 @@ import type { Address } from '../address/address.js';
 import type { Bundle } from '../codec/bundle.js';
 import type { Message } from '../codec/message.js';
 import type { TimeTag } from '../codec/timetag.js';
-import type { Sender } from '../transport/sender.js';
+import { SEND_VALID, type Sender } from '../transport/sender.js';
 import type { Arrival, Holdable } from './delivery.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
 
@@ -82,7 +82,8 @@ export class Forwarding {
     const run = async (): Promise<void> => {
       for await (const received of sub) {
         try {
-          await target.packet(received.data);
+          // the server decoded it already: sent as it is, not decoded again as packet() would
+          await target[SEND_VALID](received.data);
         } catch (err) {
           report(err, received);
         }

@@ -31,6 +31,12 @@ function encodeFor(target: Target, args: readonly unknown[]): Uint8Array {
 }
 
 /**
+ * @internal Sends bytes already known to be valid OSC (a packet a server decoded), without decoding
+ * them again: what `server.forward()` uses.
+ */
+export const SEND_VALID: unique symbol = Symbol('aiolo.sendValid');
+
+/**
  * The sending half shared by every {@link Address}: `send`, `message`, `bundle` and `delay`, each
  * resolving with the number of bytes sent (as liblo's `lo_send` counts them) or rejecting with a
  * `SendError` (or an `OscEncodeError` for values that do not fit).
@@ -116,6 +122,11 @@ export abstract class Sender {
     } catch (err) {
       return Promise.reject(err);
     }
+    return this.sendPacket(bytes);
+  }
+
+  /** @internal See {@link SEND_VALID}. */
+  [SEND_VALID](bytes: Uint8Array): Promise<number> {
     return this.sendPacket(bytes);
   }
 
