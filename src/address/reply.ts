@@ -5,7 +5,7 @@ import type { TimeTag } from '../codec/timetag.js';
 import { type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import type { WaitOptions } from '../transport/deadline.js';
-import type { Address } from './address.js';
+import type { Sender } from '../transport/sender.js';
 
 /** A message as it arrived: the path sent (perhaps a pattern), its typetags and args, its timetag, and who sent it. */
 export interface Received<A extends readonly OscArg[] = readonly OscArg[]> {
@@ -14,8 +14,11 @@ export interface Received<A extends readonly OscArg[] = readonly OscArg[]> {
   readonly args: A;
   /** The bundle's timetag for bundled messages; {@link TimeTag.IMMEDIATE} for plain ones. */
   readonly timetag: TimeTag;
-  /** Replies to the sender over the same transport: the same TCP connection, or from the server's UDP port. */
-  readonly source: Address;
+  /**
+   * Replies to the sender over the same transport: the same TCP or WebSocket connection, or from
+   * the server's UDP port. In Node it is an `Address`; in a browser, the connection.
+   */
+  readonly source: Sender;
 }
 
 /** Where a reply is expected: a path, or a typed `{ path, typespec }` or route, which types it. */
@@ -98,7 +101,7 @@ export class ReplyWaiter {
         args: coerceArgs(candidate.args, candidate.typetags, want),
         timetag: candidate.timetag,
         get source() {
-          return candidate.source as Address;
+          return candidate.source as Sender;
         },
       };
     }

@@ -1,4 +1,3 @@
-import type { Address } from '../address/address.js';
 import type { Bundle } from '../codec/bundle.js';
 import type { Message } from '../codec/message.js';
 import type { TimeTag } from '../codec/timetag.js';
@@ -13,7 +12,7 @@ export interface ReceivedPacket {
   /** The same, decoded. */
   readonly packet: Message | Bundle;
   /** Replies to the sender over the same transport, as a message's `source` does. */
-  readonly source: Address;
+  readonly source: Sender;
   /** When the server read it (`TimeTag.now()`): for a bundle, before its time. */
   readonly arrived: TimeTag;
 }
@@ -31,14 +30,14 @@ export class PacketRecord implements ReceivedPacket, Arrival {
   readonly arrived: TimeTag;
   readonly holdable: Holdable | undefined;
   readonly seq: number;
-  readonly #makeSource: () => Address;
-  #source: Address | undefined;
+  readonly #makeSource: () => Sender;
+  #source: Sender | undefined;
 
   constructor(
     data: Uint8Array,
     packet: Message | Bundle,
     arrived: TimeTag,
-    makeSource: () => Address,
+    makeSource: () => Sender,
     holdable: Holdable | undefined,
     seq: number,
   ) {
@@ -50,7 +49,7 @@ export class PacketRecord implements ReceivedPacket, Arrival {
     this.seq = seq;
   }
 
-  get source(): Address {
+  get source(): Sender {
     this.#source ??= this.#makeSource();
     return this.#source;
   }

@@ -1,7 +1,5 @@
 // The implementation of a Route: what a server hands messages to, and what makes a route's
 // subscriptions. Not exported from the package: users see the Route interface (route.ts).
-import { debuglog } from 'node:util';
-import type { Address } from '../address/address.js';
 import { ARGS } from '../codec/message.js';
 import { compilePattern, isPattern, type Pattern, pathSegments, routePathProblem } from '../codec/pattern.js';
 import type { TimeTag } from '../codec/timetag.js';
@@ -9,14 +7,14 @@ import { ANY_ARGS, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import { checkTimeout, withDeadline } from '../transport/deadline.js';
 import { OscClosedError } from '../transport/errors.js';
+import type { Sender } from '../transport/sender.js';
 import { ANY_PATH, type AnyPath } from './any-path.js';
 import type { Arrival, Delivery } from './delivery.js';
 import { RouteError } from './errors.js';
+import { debug, warn } from './log.js';
 import type { HandlerDisposer, HandlerOptions, Incoming, NextOptions, Route } from './route.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
 import { type Sink, SubscriptionImpl } from './subscription-impl.js';
-
-const debug = debuglog('aiolo');
 
 /** @internal Marks a route made by `server.match()`: its path is a pattern matched against incoming paths. */
 export const PATTERN_ROUTE: unique symbol = Symbol('aiolo.patternRoute');
@@ -49,7 +47,7 @@ class IncomingRecord<A extends readonly OscArg[]> implements Incoming<A> {
   get timetag(): TimeTag {
     return this.#delivery.timetag;
   }
-  get source(): Address {
+  get source(): Sender {
     return this.#delivery.source;
   }
 }
@@ -195,9 +193,9 @@ export class RouteImpl<A extends readonly OscArg[] = readonly OscArg[]> implemen
       debug('a handler of %s threw: %s', String(this), String(error));
       if (!listened && !warned) {
         warned = true; // once per handler: a failing handler at a thousand messages a second must not flood
-        process.emitWarning(
+        warn(
           `a handler of ${this} threw (${String(error)}); listen to the server's 'handlerError' event or pass onError`,
-          { code: 'AIOLO_HANDLER_ERROR' },
+          'AIOLO_HANDLER_ERROR',
         );
       }
     };

@@ -15,6 +15,34 @@ function before<T>(a: Entry<T>, b: Entry<T>): boolean {
       : a.seq < b.seq;
 }
 
+/**
+ * The next turn of the event loop after I/O: Node's setImmediate; in a browser, which has none, a
+ * MessageChannel message (a setTimeout(0) would be clamped to 4 ms once nested).
+ */
+type Immediate = { cancel(): void };
+const immediate: (run: () => void) => Immediate =
+  typeof setImmediate === 'function'
+    ? (run) => {
+        const handle = setImmediate(run);
+        return { cancel: () => clearImmediate(handle) };
+      }
+    : (run) => {
+        const channel = new MessageChannel();
+        let live = true;
+        // (the DOM's MessagePort; Node's type has no onmessage, and this branch never runs in Node)
+        (channel.port1 as unknown as { onmessage: () => void }).onmessage = () => {
+          channel.port1.close();
+          if (live) run();
+        };
+        channel.port2.postMessage(null);
+        return {
+          cancel: () => {
+            live = false;
+            channel.port1.close();
+          },
+        };
+      };
+
 /** liblo caps `lo_server_next_event_delay` at 100 seconds; so does {@link Scheduler.nextDelay}. */
 export const MAX_EVENT_DELAY = 100;
 // Node's timers have millisecond granularity and may fire a fraction of a millisecond before the
@@ -33,15 +61,15 @@ export class Scheduler<T> {
   readonly #dispatch: (item: T, timetag: TimeTag) => void;
   readonly #onError: (err: unknown) => void;
   #seq = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #immediate: NodeJS.Immediate | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #immediate: Immediate | undefined;
   #armedFor: Entry<T> | undefined;
   /** performance.now() at which the head is due, while stepping towards it. */
   #dueAt = 0;
   readonly #step = (): void => {
     this.#immediate = undefined;
     // (the exact check, against the timetag, is runDue's: this one only decides when to make it)
-    if (performance.now() < this.#dueAt) this.#immediate = setImmediate(this.#step);
+    if (performance.now() < this.#dueAt) this.#immediate = immediate(this.#step);
     else this.#tick();
   };
 
@@ -113,13 +141,13 @@ export class Scheduler<T> {
       this.#timer = setTimeout(() => this.#tick(), ms - EARLY_WAKE_MS);
     } else {
       this.#dueAt = performance.now() + ms;
-      this.#immediate = setImmediate(this.#step);
+      this.#immediate = immediate(this.#step);
     }
   }
 
   #cancel(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate?.cancel();
     this.#timer = undefined;
     this.#immediate = undefined;
     this.#armedFor = undefined;

@@ -1,11 +1,12 @@
 // What sees a server's traffic besides its routes: `packets()` subscriptions, which get every valid
 // packet as it arrives, and the watchers of requests (`address.request` from an address sending
 // from the server), which get the messages dispatched at a path.
-import type { Address } from '../address/address.js';
+
 import type { Bundle } from '../codec/bundle.js';
 import type { Message } from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
 import type { Dispatched } from '../transport/link.js';
+import type { Sender } from '../transport/sender.js';
 import type { Holdable } from './delivery.js';
 import { PacketRecord, type PacketsOptions, type ReceivedPacket } from './packets.js';
 import type { Subscription } from './subscription.js';
@@ -53,7 +54,7 @@ export class PacketTaps {
   push(
     data: Uint8Array,
     decoded: Message | Bundle,
-    makeSource: () => Address,
+    makeSource: () => Sender,
     holdable: Holdable | undefined,
     seq: number,
   ): void {
