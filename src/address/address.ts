@@ -10,12 +10,13 @@ import type { OscArg } from '../codec/values.js';
 import { checkTimeout, withDeadline } from '../transport/deadline.js';
 import { SendError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
-import { SERVER_LINK, type Sink } from '../transport/link.js';
+import { type Link, type LinkHandlers, SERVER_LINK, type ServerLink, type Sink } from '../transport/link.js';
 import { Sender } from '../transport/sender.js';
 import { type StreamLimits, StreamLink } from '../transport/stream.js';
 import { closeUdp, interfaceAddress, isBroadcastAddress, resolveHost, sendUdp } from '../transport/udp.js';
 import { openUnixClient, type UnixClient } from '../transport/unix.js';
 import { bracketHost, isMulticastAddress } from '../transport/url.js';
+import { connectWs, WsLink, webSocketUrl } from '../transport/ws.js';
 import { type AddressOptions, type AddressTarget, configure, REPLY_SINK, type ReplyTarget } from './options.js';
 import {
   type Received,
@@ -62,8 +63,9 @@ export class Address extends Sender implements AsyncDisposable {
   #udp: { socket: DatagramSocket; own: boolean; address: string } | undefined;
   #serverTarget: string | undefined;
   #udpOpening: Promise<{ socket: DatagramSocket; own: boolean; address: string }> | undefined;
-  #tcp: StreamLink | undefined;
-  #tcpOpening: Promise<StreamLink> | undefined;
+  /** TCP and WebSocket: the connection, while open. */
+  #link: Link | undefined;
+  #linkOpening: Promise<Link> | undefined;
   #connecting: Socket | undefined;
   #unix: Promise<UnixClient> | undefined;
   #closed = false;
@@ -111,12 +113,16 @@ export class Address extends Sender implements AsyncDisposable {
         return this.#sendUdp(packet);
       }
       case 'tcp':
-        return this.#sendTcp(packet);
+      case 'ws':
+        return this.#sendLink(packet);
       case 'unix':
         return this.#sendUnix(packet);
       default:
         return Promise.reject(
-          new SendError('ERR_OSC_UNKNOWN_PROTOCOL', `protocol '${this.proto}' is not supported; use udp, tcp or unix`),
+          new SendError(
+            'ERR_OSC_UNKNOWN_PROTOCOL',
+            `protocol '${this.proto}' is not supported; use udp, tcp, unix or ws`,
+          ),
         );
     }
   }
@@ -187,8 +193,8 @@ export class Address extends Sender implements AsyncDisposable {
     }
   }
 
-  async #sendTcp(packet: Uint8Array): Promise<number> {
-    const link = this.#tcp;
+  async #sendLink(packet: Uint8Array): Promise<number> {
+    const link = this.#link;
     if (link !== undefined && !link.closed) {
       try {
         return await link.write(packet);
@@ -198,60 +204,74 @@ export class Address extends Sender implements AsyncDisposable {
         if (!link.closed || this.#closed || !retriable(err)) throw err;
       }
     }
-    const current = this.#tcp;
+    const current = this.#link;
     if (current !== undefined && current !== link && !current.closed) return current.write(packet); // replaced meanwhile
-    this.#tcpOpening ??= this.#openTcp();
-    return (await this.#tcpOpening).write(packet);
+    this.#linkOpening ??= this.#openLink();
+    return (await this.#linkOpening).write(packet);
   }
 
-  /** TCP: whether a connection is open now (one opens on the next send otherwise). */
+  /** TCP and WebSocket: whether a connection is open now (one opens on the next send otherwise). */
   get connected(): boolean {
-    return this.#tcp !== undefined && !this.#tcp.closed;
+    return this.#link !== undefined && !this.#link.closed;
   }
 
-  async #openTcp(): Promise<StreamLink> {
+  async #openLink(): Promise<Link> {
     try {
-      const framing: Framing = this.#options.slip ? 'slip' : 'length';
-      const socket = connect({
-        host: this.host ?? 'localhost',
-        port: this.port as number,
-        noDelay: this.#options.noDelay ?? true,
-      });
-      this.#connecting = socket;
-      await new Promise<void>((resolve, reject) => {
-        socket.once('connect', resolve);
-        socket.once('error', reject);
-      }).catch((err: Error) => {
-        socket.destroy();
-        throw new SendError('ERR_OSC_SEND_FAILED', `cannot connect to ${this.url}: ${err.message}`, { cause: err });
-      });
       const server = this.#options.server?.[SERVER_LINK];
-      if (server === undefined) socket.unref(); // as for UDP: idle, it does not hold the process open
-      const link =
-        server !== undefined
-          ? server.attachStream(socket, framing, this.#limits)
-          : new StreamLink(socket, {
-              maxFrame: DEFAULT_MAX_PACKET_SIZE,
-              writeFraming: framing,
-              limits: this.#limits,
-              client: true,
-              // without a server, what the peer sends back goes to requests waiting for a reply
-              handlers: {
-                frame: (packet, l) => this.#ownReply(packet, { url: this.url, proto: 'tcp', send: (p) => l.write(p) }),
-                framingError() {},
-                closed() {},
-              },
-            });
+      const link = this.proto === 'ws' ? await this.#openWs(server) : await this.#openTcp(server);
       if (this.#closed) {
         await link.close();
         throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
       }
-      this.#tcp = link;
+      this.#link = link;
       return link;
     } finally {
       this.#connecting = undefined;
-      this.#tcpOpening = undefined;
+      this.#linkOpening = undefined;
     }
+  }
+
+  async #openTcp(server: ServerLink | undefined): Promise<Link> {
+    const framing: Framing = this.#options.slip ? 'slip' : 'length';
+    const socket = connect({
+      host: this.host ?? 'localhost',
+      port: this.port as number,
+      noDelay: this.#options.noDelay ?? true,
+    });
+    this.#connecting = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    }).catch((err: Error) => {
+      socket.destroy();
+      throw new SendError('ERR_OSC_SEND_FAILED', `cannot connect to ${this.url}: ${err.message}`, { cause: err });
+    });
+    if (server === undefined) socket.unref(); // as for UDP: idle, it does not hold the process open
+    const make = (handlers: LinkHandlers, maxFrame: number) =>
+      new StreamLink(socket, { maxFrame, writeFraming: framing, limits: this.#limits, client: true, handlers });
+    // without a server, what the peer sends back goes to requests waiting for a reply
+    return server !== undefined ? server.adopt(make) : make(this.#ownHandlers, DEFAULT_MAX_PACKET_SIZE);
+  }
+
+  async #openWs(server: ServerLink | undefined): Promise<Link> {
+    const host = this.host ?? 'localhost';
+    const port = this.port as number;
+    // what the peer may send back is bounded as a server's packets are (the server's, or the default)
+    const ws = await connectWs(
+      webSocketUrl(host, port, this.path ?? '/'),
+      DEFAULT_MAX_PACKET_SIZE,
+      server === undefined,
+    );
+    const make = (handlers: LinkHandlers, maxFrame: number) =>
+      new WsLink(ws, {
+        url: this.url,
+        remoteAddress: host,
+        remotePort: port,
+        maxFrame,
+        handlers,
+        limits: this.#limits,
+      });
+    return server !== undefined ? server.adopt(make) : make(this.#ownHandlers, DEFAULT_MAX_PACKET_SIZE);
   }
 
   async #sendUnix(packet: Uint8Array): Promise<number> {
@@ -269,14 +289,14 @@ export class Address extends Sender implements AsyncDisposable {
     this.#closed = true;
     this.#connecting?.destroy(); // its send fails with ERR_OSC_SEND_FAILED
     const udp = this.#udp;
-    const tcp = this.#tcp;
+    const link = this.#link;
     const unix = this.#unix;
     this.#udp = undefined;
-    this.#tcp = undefined;
+    this.#link = undefined;
     this.#unix = undefined;
     await Promise.all([
       udp?.own ? closeUdp(udp.socket) : undefined,
-      tcp?.close(),
+      link?.close(),
       unix?.then((c) => c.close()).catch(() => undefined),
     ]);
   }
@@ -345,10 +365,10 @@ export class Address extends Sender implements AsyncDisposable {
   /** Which messages at the reply path count as replies: for a server's, those from this peer. */
   #replyFilter(): ((candidate: ReplyCandidate) => boolean) | undefined {
     if (this.#options.server === undefined) return undefined; // our own socket: only the peer knows it
-    if (this.proto === 'tcp') {
+    if (this.proto === 'tcp' || this.proto === 'ws') {
       return (c) => {
         const connection = (c as { connection?: unknown }).connection;
-        return connection !== undefined && connection === this.#tcp;
+        return connection !== undefined && connection === this.#link;
       };
     }
     return (c) => {
@@ -366,10 +386,10 @@ export class Address extends Sender implements AsyncDisposable {
     }
     if (this.#closed) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
     const server = this.#options.server;
-    if (this.proto === 'udp' || this.proto === 'tcp') {
+    if (this.proto === 'udp' || this.proto === 'tcp' || this.proto === 'ws') {
       if (server !== undefined) return server[SERVER_LINK].watch(waiter.path, (m) => waiter.offer(m));
     } else {
-      throw new SendError('ERR_OSC_NO_REPLY_PATH', `requests are made over UDP or TCP, not ${this.proto}`);
+      throw new SendError('ERR_OSC_NO_REPLY_PATH', `requests are made over UDP, TCP or WebSocket, not ${this.proto}`);
     }
     if (this.proto === 'udp') {
       if (this.#udp === undefined) this.#udpOpening ??= this.#openUdp();
@@ -390,6 +410,13 @@ export class Address extends Sender implements AsyncDisposable {
     this.#waiters.add(waiter);
     return () => this.#waiters.delete(waiter);
   }
+
+  /** What a connection of this address's own (not a server's) does with what comes back: replies for requests. */
+  readonly #ownHandlers: LinkHandlers = {
+    frame: (packet, l) => this.#ownReply(packet, { url: this.url, proto: l.proto, send: (p) => l.write(p) }),
+    framingError() {},
+    closed() {},
+  };
 
   /** A packet that came back on this address's own socket or connection: replies for requests. */
   #ownReply(packet: Uint8Array, from: Sink): void {

@@ -11,14 +11,18 @@ import { formatUrl, parsePort, parseUrl } from '../transport/url.js';
 /** Where an address sends: a liblo URL, or its parts. */
 export type AddressTarget =
   | { readonly url: string }
-  | { readonly host?: string | undefined; readonly port: number | string; readonly proto?: 'udp' | 'tcp' | undefined }
+  | {
+      readonly host?: string | undefined;
+      readonly port: number | string;
+      readonly proto?: 'udp' | 'tcp' | 'ws' | undefined;
+    }
   | { readonly proto: 'unix'; readonly path: string };
 
 /** Options of `new Address(target, options)`: TCP framing and write limits, multicast sending, the Server to send from. */
 export interface AddressOptions {
   /** TCP: frame packets with SLIP (OSC 1.1) instead of an int32 length prefix (OSC 1.0, liblo's default). */
   readonly slip?: boolean | undefined;
-  /** TCP: disable Nagle's algorithm, so each packet leaves at once. Default true. */
+  /** TCP and WebSocket: disable Nagle's algorithm, so each packet leaves at once. Default true. */
   readonly noDelay?: boolean | undefined;
   /**
    * Largest packet this address sends; a larger one rejects with `ERR_OSC_PACKET_TOO_LARGE` before
@@ -28,13 +32,13 @@ export interface AddressOptions {
    */
   readonly maxPacketSize?: number | undefined;
   /**
-   * TCP: bytes of sends that may wait for the peer to read them (beyond what the kernel buffers);
+   * TCP and WebSocket: bytes of sends that may wait for the peer to read them (beyond what the kernel buffers);
    * a send past it closes the connection and rejects what was waiting with
    * `ERR_OSC_WRITE_BUFFER_FULL`. One packet always fits an empty buffer. Default 4 MiB.
    */
   readonly maxWriteBuffer?: number | undefined;
   /**
-   * TCP: milliseconds sends may wait with none completing (a peer that does not read) before the
+   * TCP and WebSocket: milliseconds sends may wait with none completing (a peer that does not read) before the
    * connection is closed and they reject with `ERR_OSC_WRITE_TIMEOUT`. 0: never. Default 10 s.
    */
   readonly writeTimeout?: number | undefined;
@@ -45,7 +49,8 @@ export interface AddressOptions {
   readonly ip?: string | undefined;
   /**
    * Send from this server's socket (liblo's `lo_send_from`): over UDP the datagrams carry the
-   * server's port, so replies reach its routes; over TCP the server dispatches what comes back.
+   * server's port, so replies reach its routes; over TCP and WebSocket the server dispatches what
+   * comes back on the connection.
    */
   readonly server?: HasServerLink | undefined;
 }
@@ -174,13 +179,14 @@ function whereTo(target: AddressTarget): Where {
     );
   }
   const proto = target.proto ?? 'udp';
-  if (proto !== 'udp' && proto !== 'tcp') {
+  if (proto !== 'udp' && proto !== 'tcp' && proto !== 'ws') {
     throw new OscConfigError(
       'ERR_OSC_INVALID_OPTIONS',
-      `proto is 'udp', 'tcp' or 'unix' (with path), got ${String(proto)}`,
+      `proto is 'udp', 'tcp', 'ws' or 'unix' (with path), got ${String(proto)}`,
     );
   }
-  return { proto, host: target.host ?? 'localhost', port: parsePort(target.port, 'Address'), path: undefined };
+  const port = parsePort(target.port, 'Address');
+  return { proto, host: target.host ?? 'localhost', port, path: proto === 'ws' ? '/' : undefined };
 }
 
 /** The options that fit only some transports, or only an address with a socket of its own. */

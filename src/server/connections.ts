@@ -1,10 +1,9 @@
-// A server's TCP connections: those its listener accepted, and those addresses sending from it
-// opened (`attachStream`). Each is framed by a StreamLink whose frames the server dispatches.
-import type { Socket } from 'node:net';
+// A server's connections — TCP and WebSocket: those its listener accepted, and those addresses
+// sending from it opened (`adopt`). The server dispatches what arrives on each and replies on it.
 import { OscDecodeError } from '../codec/errors.js';
 import type { ConnectionError } from '../transport/errors.js';
-import type { Framing, FramingError } from '../transport/framing.js';
-import { type StreamLimits, StreamLink } from '../transport/stream.js';
+import type { FramingError } from '../transport/framing.js';
+import type { Link, LinkHandlers } from '../transport/link.js';
 import type { ServerStats } from './events.js';
 import type { Origin } from './reply.js';
 
@@ -13,11 +12,11 @@ export interface ConnectionsHost {
   packet(packet: Uint8Array, origin: Origin): void;
   malformed(error: OscDecodeError, origin: Origin, packet: Uint8Array): void;
   /** A link closed its connection because the peer broke a limit (counted already). */
-  hangup(error: ConnectionError, link: StreamLink): void;
+  hangup(error: ConnectionError, link: Link): void;
 }
 
 export class Connections {
-  readonly #links = new Set<StreamLink>();
+  readonly #links = new Set<Link>();
   readonly #host: ConnectionsHost;
   readonly #stats: ServerStats;
   readonly #maxFrame: number;
@@ -29,24 +28,20 @@ export class Connections {
   }
 
   /**
-   * Frames a connection: one a TCP listener accepted (`release` counts it out of the listener's
-   * when it closes), or one an address sending from this server opened (its own `limits`).
+   * Takes the link `make` builds with this server's handlers: a connection a listener accepted
+   * (`release` counts it out of the listener's when it closes), or one an address sending from
+   * this server opened.
    */
-  attach(
-    socket: Socket,
-    writeFraming: Framing | undefined,
-    limits: StreamLimits | undefined,
-    release: ((link: StreamLink) => void) | undefined,
-  ): StreamLink {
+  adopt<L extends Link>(
+    make: (handlers: LinkHandlers, maxFrame: number) => L,
+    release: ((link: Link) => void) | undefined,
+  ): L {
     const host = this.#host;
-    const link = new StreamLink(socket, {
-      maxFrame: this.#maxFrame,
-      ...(writeFraming === undefined ? {} : { writeFraming }),
-      limits,
-      client: release === undefined,
-      handlers: {
-        frame: (packet, l) => host.packet(packet, { kind: 'tcp', link: l }),
-        framingError: (err, l) => host.malformed(this.#framingError(err), { kind: 'tcp', link: l }, new Uint8Array(0)),
+    const link = make(
+      {
+        frame: (packet, l) => host.packet(packet, { kind: 'link', link: l }),
+        framingError: (err, l) =>
+          host.malformed(this.#framingError(err, l), { kind: 'link', link: l }, new Uint8Array(0)),
         hangup: (err, l) => {
           this.#stats.hangups++;
           host.hangup(err, l);
@@ -56,7 +51,8 @@ export class Connections {
           if (this.#links.delete(l)) this.#stats.connections--;
         },
       },
-    });
+      this.#maxFrame,
+    );
     if (!link.closed) {
       this.#links.add(link);
       this.#stats.connections++;
@@ -64,18 +60,28 @@ export class Connections {
     return link;
   }
 
-  #framingError(err: FramingError): OscDecodeError {
-    return err.code === 'ERR_OSC_TRUNCATED'
-      ? new OscDecodeError(
+  #framingError(err: FramingError, link: Link): OscDecodeError {
+    const what = link.proto === 'ws' ? 'WebSocket message' : 'TCP frame';
+    switch (err.code) {
+      case 'ERR_OSC_TRUNCATED':
+        return new OscDecodeError(
           'ERR_OSC_TRUNCATED',
           err.size,
-          `the connection ended in the middle of a TCP frame, ${err.size} bytes into it; those bytes are dropped`,
-        )
-      : new OscDecodeError(
+          `the connection ended in the middle of a ${what}, ${err.size} bytes into it; those bytes are dropped`,
+        );
+      case 'ERR_OSC_TEXT_FRAME':
+        return new OscDecodeError(
+          'ERR_OSC_TEXT_FRAME',
+          0,
+          `a text WebSocket message of ${err.size} bytes: OSC packets go in binary messages; it is dropped`,
+        );
+      default:
+        return new OscDecodeError(
           'ERR_OSC_TOO_LARGE',
           0,
-          `TCP frame of ${err.size} bytes exceeds maxPacketSize ${this.#maxFrame}; closing the connection`,
+          `${what} of ${err.size} bytes exceeds maxPacketSize ${this.#maxFrame}; closing the connection`,
         );
+    }
   }
 
   /** Closes every connection, and those attached while closing (an address may attach one meanwhile). */

@@ -3,16 +3,18 @@
 import type { Socket as DatagramSocket } from 'node:dgram';
 import { KernelDrops } from '../transport/drops.js';
 import { StartError } from '../transport/errors.js';
-import { listenTcp, type TcpConnections } from '../transport/tcp.js';
+import type { ConnectionHost } from '../transport/link.js';
+import { listenTcp } from '../transport/tcp.js';
 import { bindUdp, closeUdp } from '../transport/udp.js';
 import { bindUnix, type UnixServer } from '../transport/unix.js';
 import { formatUrl, type Proto } from '../transport/url.js';
+import { listenWs } from '../transport/ws.js';
 import type { ServerConfig } from './options.js';
 import type { Origin } from './reply.js';
 
-/** What a listening transport calls its server back with (connection transports: also TcpConnections'). */
-export interface ListenerHost extends TcpConnections {
-  /** A packet arrived (a datagram, a TCP frame). */
+/** What a listening transport calls its server back with (connection transports: also ConnectionHost's). */
+export interface ListenerHost extends ConnectionHost {
+  /** A packet arrived (a datagram; a connection's packets come through the link `adopt` makes). */
   packet(packet: Uint8Array, origin: Origin): void;
 }
 
@@ -56,7 +58,7 @@ export const TRANSPORTS: Readonly<Record<Proto, Listen>> = {
   },
 
   async tcp(c, host) {
-    const listener = await listenTcp({ host: c.host, port: c.port, limits: c.tcp }, host);
+    const listener = await listenTcp({ host: c.host, port: c.port, limits: c.tcp, maxFrame: c.maxPacketSize }, host);
     return {
       port: listener.port,
       url: formatUrl('tcp', displayHost(c.host), listener.port),
@@ -73,6 +75,27 @@ export const TRANSPORTS: Readonly<Record<Proto, Listen>> = {
       url: formatUrl('unix', undefined, undefined, c.path),
       unix: server,
       close: () => server.close(),
+    };
+  },
+
+  async ws(c, host) {
+    const listener = await listenWs(
+      {
+        host: c.host,
+        port: c.port,
+        path: c.path as string,
+        limits: c.tcp,
+        maxFrame: c.maxPacketSize,
+        httpServer: c.httpServer,
+      },
+      host,
+    );
+    const http = c.httpServer?.address();
+    const shared = typeof http === 'object' && http !== null ? http.address : undefined;
+    return {
+      port: listener.port,
+      url: formatUrl('ws', displayHost(shared ?? c.host), listener.port, c.path),
+      close: () => listener.close(),
     };
   },
 };

@@ -1,5 +1,6 @@
 // A server's options, checked and resolved once at construction, with every default applied:
 // pure (no sockets, no clock), so that what `new Server(...)` accepts and rejects can be read here.
+import type { Server as HttpServer } from 'node:http';
 import { MultiCast } from '../address/multicast.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE } from '../codec/decode.js';
 import { OscConfigError } from '../transport/errors.js';
@@ -27,12 +28,23 @@ export const DEFAULT_SOCKET_MODE = 0o600;
 
 /** Options of `new Server()`: where to listen (`url`, or `port` and `proto`, or `multicast`) and its limits. */
 export interface ServerOptions {
-  /** A liblo URL: `osc.udp://:9000`, `osc.tcp://127.0.0.1:0`, `osc.unix:///tmp/x.sock`, `osc.udp://224.0.1.9:9000` (a group). */
+  /**
+   * A liblo URL: `osc.udp://:9000`, `osc.tcp://127.0.0.1:0`, `osc.unix:///tmp/x.sock`,
+   * `osc.udp://224.0.1.9:9000` (a group), `osc.ws://:8080/osc` (WebSocket at that HTTP path).
+   */
   readonly url?: string | undefined;
   /** Port to listen on (0: any free port), or a socket path (`/tmp/x.sock`) for a Unix server. */
   readonly port?: number | string | undefined;
-  /** `'udp'` (default), `'tcp'` or `'unix'`. */
+  /** `'udp'` (default), `'tcp'`, `'unix'` or `'ws'`. */
   readonly proto?: Proto | undefined;
+  /** WebSocket: the HTTP path connections are upgraded at (default `/`); other paths are answered 404. */
+  readonly path?: string | undefined;
+  /**
+   * WebSocket: share this HTTP or HTTPS server (your web app's; HTTPS gives `wss://`) rather than
+   * listen on a port of its own: the server takes the upgrades at `path` and leaves every other
+   * request alone. It must be listening before `start()`; `stop()` leaves it running.
+   */
+  readonly httpServer?: HttpServer | undefined;
   /** Address to listen on. Default all IPv4 addresses (as liblo); `'127.0.0.1'` or `'::1'` for this host only. */
   readonly host?: string | undefined;
   /** Join a multicast group. */
@@ -107,9 +119,10 @@ export interface ServerConfig {
   readonly proto: string;
   readonly host: string | undefined;
   readonly port: number;
-  /** The socket path of a Unix server. */
+  /** The socket path of a Unix server; the HTTP path of a WebSocket server. */
   readonly path: string | undefined;
   readonly multicast: MultiCast | undefined;
+  readonly httpServer: HttpServer | undefined;
   readonly queue: boolean;
   readonly coerce: boolean;
   readonly maxPacketSize: number;
@@ -129,6 +142,8 @@ export const SERVER_OPTIONS = [
   'url',
   'port',
   'proto',
+  'path',
+  'httpServer',
   'host',
   'multicast',
   'queue',
@@ -158,6 +173,10 @@ export const CONFLICTS: readonly (readonly [keyof ServerOptions, keyof ServerOpt
   ['url', 'proto'],
   ['url', 'multicast'],
   ['url', 'host'],
+  ['url', 'path'],
+  ['httpServer', 'host'],
+  ['httpServer', 'port'],
+  ['httpServer', 'multicast'],
   ['multicast', 'port'],
   ['multicast', 'proto'],
   ['multicast', 'host'],
@@ -180,6 +199,7 @@ export function configure(options: ServerOptions | string): ServerConfig {
   }
   return {
     ...where(options),
+    httpServer: options.httpServer,
     queue: options.queue ?? true,
     coerce: options.coerce ?? true,
     maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
@@ -206,6 +226,26 @@ type Where = Pick<ServerConfig, 'proto' | 'host' | 'port' | 'path' | 'multicast'
 
 /** Where the server listens: from `multicast`, `url`, or `port`/`proto`/`host`. */
 function where(options: ServerOptions): Where {
+  const w = place(options);
+  if (options.path !== undefined && w.proto !== 'ws') {
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      `path is the HTTP path of a WebSocket server ('ws'), not '${w.proto}'`,
+    );
+  }
+  if (options.httpServer !== undefined && w.proto !== 'ws') {
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      `httpServer is for a WebSocket server ('ws'), not '${w.proto}'`,
+    );
+  }
+  if (w.proto === 'ws' && (typeof w.path !== 'string' || !w.path.startsWith('/'))) {
+    throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `a WebSocket path starts with "/", got ${String(w.path)}`);
+  }
+  return w;
+}
+
+function place(options: ServerOptions): Where {
   if (options.multicast !== undefined) {
     if (!(options.multicast instanceof MultiCast)) {
       throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'multicast takes a MultiCast(group, { port })');
@@ -231,11 +271,12 @@ function where(options: ServerOptions): Where {
         multicast: new MultiCast(u.host, { port: u.port ?? 0 }),
       };
     }
-    return { proto: u.proto, host: u.host, port: u.port ?? 0, path: undefined, multicast: undefined };
+    return { proto: u.proto, host: u.host, port: u.port ?? 0, path: u.path, multicast: undefined };
   }
-  const proto = options.proto;
+  // a shared HTTP server means WebSocket
+  const proto = options.proto ?? (options.httpServer !== undefined ? 'ws' : undefined);
   if (proto !== undefined && !isProto(proto)) {
-    throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `proto is 'udp', 'tcp' or 'unix', got ${String(proto)}`);
+    throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `proto is 'udp', 'tcp', 'unix' or 'ws', got ${String(proto)}`);
   }
   const port = options.port;
   if (typeof port === 'string' && port.startsWith('/')) {
@@ -254,7 +295,7 @@ function where(options: ServerOptions): Where {
     proto: proto ?? 'udp',
     host: options.host,
     port: port === undefined ? 0 : parsePort(port, 'Server'),
-    path: undefined,
+    path: proto === 'ws' ? (options.path ?? '/') : undefined,
     multicast: undefined,
   };
 }

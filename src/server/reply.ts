@@ -6,8 +6,7 @@ import type { Message } from '../codec/message.js';
 import type { TimeTag } from '../codec/timetag.js';
 import type { OscArg } from '../codec/values.js';
 import { SendError } from '../transport/errors.js';
-import type { Dispatched, Sink } from '../transport/link.js';
-import type { StreamLink } from '../transport/stream.js';
+import type { Dispatched, Link, Sink } from '../transport/link.js';
 import { sendUdp } from '../transport/udp.js';
 import type { UnixServer } from '../transport/unix.js';
 import { bracketHost } from '../transport/url.js';
@@ -17,13 +16,13 @@ import type { Delivery, Holdable } from './delivery.js';
 /** Where a packet came from: enough to reply over the same transport. */
 export type Origin =
   | { readonly kind: 'udp'; readonly from: RemoteInfo }
-  | { readonly kind: 'tcp'; readonly link: StreamLink }
+  | { readonly kind: 'link'; readonly link: Link }
   | { readonly kind: 'unix'; readonly from: string | null };
 
 /**
  * What reply addresses need of their server: the socket of its datagram transport, while it runs
  * (read at each send: it changes when the server restarts, and is gone once it stops). A reply
- * over a connection needs only the connection.
+ * over a connection (TCP, WebSocket) needs only the connection.
  */
 export interface ReplyContext {
   readonly udp: () => DatagramSocket | undefined;
@@ -53,13 +52,9 @@ export function sinkFor(context: ReplyContext, origin: Origin): Sink {
         },
       };
     }
-    case 'tcp': {
+    case 'link': {
       const link = origin.link;
-      return {
-        url: `osc.tcp://${bracketHost(link.remoteAddress)}:${link.remotePort}/`,
-        proto: 'tcp',
-        send: (packet) => link.write(packet),
-      };
+      return { url: link.url, proto: link.proto, send: (packet) => link.write(packet) };
     }
     default: {
       const to = origin.from;
@@ -100,7 +95,7 @@ export class ServerDelivery implements Delivery, Dispatched {
   readonly timetag: TimeTag;
   readonly seq: number;
   readonly holdable: Holdable | undefined;
-  readonly connection: StreamLink | undefined;
+  readonly connection: Link | undefined;
   readonly #context: ReplyContext;
   readonly #origin: Origin;
   #source: Address | undefined;
@@ -119,8 +114,8 @@ export class ServerDelivery implements Delivery, Dispatched {
     this.args = message.args;
     this.timetag = timetag;
     this.seq = seq;
-    this.holdable = origin.kind === 'tcp' ? origin.link : undefined;
-    this.connection = origin.kind === 'tcp' ? origin.link : undefined;
+    this.holdable = origin.kind === 'link' ? origin.link : undefined;
+    this.connection = origin.kind === 'link' ? origin.link : undefined;
     this.#context = context;
     this.#origin = origin;
     this.#source = source;

@@ -1,15 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import { Address, type AddressOptions, type AddressTarget } from '../address/address.js';
 import type { MultiCast } from '../address/multicast.js';
 import type { AnyArgs, ArgsOf, Typespec } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
-import type { Framing } from '../transport/framing.js';
 import { SERVER_LINK, type ServerLink } from '../transport/link.js';
 import type { Sender } from '../transport/sender.js';
 import { inOrder } from '../transport/serial-queue.js';
-import type { StreamLimits } from '../transport/stream.js';
 import { Connections } from './connections.js';
 import { Dispatcher } from './dispatcher.js';
 import { emptyStats, type ServerEvents, type ServerStats } from './events.js';
@@ -77,7 +74,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       delivery: (message, timetag, origin, seq) =>
         new ServerDelivery(this.#replies, message, timetag, origin, undefined, seq),
       source: (origin) => sourceFor(this.#replies, origin),
-      holdable: (origin) => (origin.kind === 'tcp' ? origin.link : undefined),
+      holdable: (origin) => (origin.kind === 'link' ? origin.link : undefined),
       listens: (event) => this.listenerCount(event) > 0,
       malformed: (error, origin, packet) => {
         if (this.listenerCount('malformed') > 0)
@@ -104,7 +101,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
           debug('hangup: %s', error.message);
           if (this.listenerCount('hangup') === 0) return;
           try {
-            this.emit('hangup', error, sourceFor(this.#replies, { kind: 'tcp', link }));
+            this.emit('hangup', error, sourceFor(this.#replies, { kind: 'link', link }));
           } catch (e) {
             rethrowLater(e);
           }
@@ -232,10 +229,10 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   /** What the transports call back: packets, and for TCP its connections. */
   readonly #listenerHost: ListenerHost = {
     packet: (packet, origin) => this.#packet(packet, origin),
-    attach: (socket, limits, release) => this.#connections.attach(socket, undefined, limits, release),
+    adopt: (make, release) => this.#connections.adopt(make, release),
     accepted: (link) => {
       if (this.listenerCount('connection') > 0)
-        this.emit('connection', sourceFor(this.#replies, { kind: 'tcp', link }));
+        this.emit('connection', sourceFor(this.#replies, { kind: 'link', link }));
     },
     refused: (remote) => {
       this.#stats.refused++;
@@ -286,8 +283,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   get [SERVER_LINK](): ServerLink {
     return {
       datagramSocket: this.#listening?.udp,
-      attachStream: (socket: Socket, writeFraming: Framing, limits?: StreamLimits) =>
-        this.#connections.attach(socket, writeFraming, limits, undefined),
+      adopt: (make) => this.#connections.adopt(make, undefined),
       watch: (path, watcher) => this.#core.watch(path, watcher),
     };
   }

@@ -16,8 +16,11 @@ export type Framing = 'length' | 'slip';
 /** A frame decoder's answer: a frame, nothing yet, or the stream is broken (close it). */
 export type FrameResult = Uint8Array | undefined | FramingError;
 
-/** Why a TCP stream's framing broke: a frame over the limit, or one cut short by the peer's FIN. */
-export type FramingErrorCode = 'ERR_OSC_FRAME_TOO_LARGE' | 'ERR_OSC_TRUNCATED';
+/**
+ * Why a connection's framing broke: a frame over the limit, one cut short by the peer's FIN, or
+ * (WebSocket) a text frame where OSC goes in binary frames.
+ */
+export type FramingErrorCode = 'ERR_OSC_FRAME_TOO_LARGE' | 'ERR_OSC_TRUNCATED' | 'ERR_OSC_TEXT_FRAME';
 
 /**
  * The stream cannot go on: a frame announced or grown past the limit (`size` is its size), or the
@@ -33,7 +36,9 @@ export class FramingError extends OscError {
       code,
       code === 'ERR_OSC_TRUNCATED'
         ? `the stream ended ${size} byte(s) into a frame`
-        : `a frame of ${size} bytes is over the limit`,
+        : code === 'ERR_OSC_TEXT_FRAME'
+          ? `a text frame of ${size} bytes: OSC goes in binary frames`
+          : `a frame of ${size} bytes is over the limit`,
     );
     this.size = size;
   }

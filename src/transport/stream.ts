@@ -9,6 +9,7 @@ import {
   lengthPrefix,
   slipEncode,
 } from './framing.js';
+import { type Link, type LinkHandlers, nextActivity } from './link.js';
 import { bracketHost } from './url.js';
 
 /**
@@ -29,17 +30,6 @@ export const DEFAULT_WRITE_TIMEOUT = 10_000;
  */
 export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
-export interface StreamHandlers {
-  /** One complete frame (an OSC packet), in arrival order. */
-  frame(packet: Uint8Array, link: StreamLink): void;
-  /** The peer broke the framing (an oversized frame, or a frame cut short by FIN). */
-  framingError(error: FramingError, link: StreamLink): void;
-  /** The link closed the connection itself: the peer broke a limit. Reported once, before `closed`. */
-  hangup?(error: ConnectionError, link: StreamLink): void;
-  /** The connection is gone (either side closed it, or it failed). */
-  closed(link: StreamLink, error: Error | undefined): void;
-}
-
 /** Limits of one connection; 0 turns a timeout off. */
 export interface StreamLimits {
   /** Bytes written and not yet taken by the kernel beyond which a write closes the connection. */
@@ -54,9 +44,6 @@ export interface StreamLimits {
 
 /** Bytes gathered in one tick after which they are written at once (a writev of this size is efficient). */
 const CORK_FLUSH = 64 * 1024;
-
-// Arrival order of activity across all links, for "silent the longest" without reading a clock.
-let activity = 0;
 
 /**
  * The bytes of partial frames a server's connections hold together. When a read takes the total
@@ -108,14 +95,15 @@ export class ReadBudget {
  * frame limit, and a server's shared `budget`). Crossing one closes the connection and reports a
  * {@link ConnectionError}; writes not yet taken by the kernel reject with a typed `SendError`.
  */
-export class StreamLink {
+export class StreamLink implements Link {
+  readonly proto = 'tcp';
   readonly socket: Socket;
   readonly remoteAddress: string;
   readonly remotePort: number;
   #writeFraming: Framing | undefined;
   #decoder: FrameDecoder | undefined;
   readonly #maxFrame: number;
-  readonly #handlers: StreamHandlers;
+  readonly #handlers: LinkHandlers;
   readonly #holders = new Set<unknown>();
   readonly #maxWriteBuffer: number;
   readonly #writeTimeout: number;
@@ -145,7 +133,7 @@ export class StreamLink {
   #writeTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   /** When this link last read a byte or completed a write, in the order of all links' activity. */
-  #lastActive = ++activity;
+  #lastActive = nextActivity();
   #lastActiveSeen = 0;
   #error: Error | undefined;
   /** Bytes ever given to socket.write; and, once destroyed, how many of them the kernel had taken. */
@@ -159,7 +147,7 @@ export class StreamLink {
     options: {
       maxFrame: number;
       writeFraming?: Framing;
-      handlers: StreamHandlers;
+      handlers: LinkHandlers;
       limits?: StreamLimits | undefined;
       /** The connection is ours (an Address's): when the peer ends it, it ends here too. */
       client?: boolean | undefined;
@@ -187,6 +175,10 @@ export class StreamLink {
       this.#lastActiveSeen = this.#lastActive;
       this.#idleTimer = setTimeout(this.#checkIdle, this.#idleTimeout).unref();
     }
+  }
+
+  get url(): string {
+    return `osc.tcp://${this.#peer()}/`;
   }
 
   /** The framing this link writes in: chosen, or detected from what the peer sent. */
@@ -217,7 +209,7 @@ export class StreamLink {
   release(holder: unknown): void {
     if (!this.#holders.delete(holder) || this.#holders.size > 0) return;
     // the silence while held was ours, not the peer's
-    this.#lastActive = ++activity;
+    this.#lastActive = nextActivity();
     this.#drain();
     if (this.#holders.size === 0 && !this.socket.destroyed) this.socket.resume();
   }
@@ -240,7 +232,7 @@ export class StreamLink {
   }
 
   #onData(chunk: Buffer): void {
-    this.#lastActive = ++activity;
+    this.#lastActive = nextActivity();
     if (this.#broken) return;
     if (this.#decoder === undefined) {
       this.#decoder = decoderFor(detectFraming(chunk[0] as number), this.#maxFrame);
@@ -360,7 +352,7 @@ export class StreamLink {
           reject(this.#sendError(err));
         } else {
           this.#completed++;
-          this.#lastActive = ++activity;
+          this.#lastActive = nextActivity();
           resolve(count);
         }
       });

@@ -1,22 +1,22 @@
 import { OscConfigError } from './errors.js';
 
-/** The transports of liblo's URLs: `osc.udp://`, `osc.tcp://`, `osc.unix://`. */
-export type Proto = 'udp' | 'tcp' | 'unix';
-export const PROTOS: readonly Proto[] = ['udp', 'tcp', 'unix'];
+/** The transports: liblo's `osc.udp://`, `osc.tcp://`, `osc.unix://`, and `osc.ws://` (WebSocket). */
+export type Proto = 'udp' | 'tcp' | 'unix' | 'ws';
+export const PROTOS: readonly Proto[] = ['udp', 'tcp', 'unix', 'ws'];
 
 /** A liblo URL, parsed. `proto` is the scheme's suffix as written (`osc.foo://` gives `'foo'`). */
 export interface ParsedUrl {
   readonly proto: string;
   readonly host: string | undefined;
   readonly port: number | undefined;
-  /** The socket path of `osc.unix://` URLs. */
+  /** The socket path of `osc.unix://` URLs; the HTTP path of `osc.ws://` URLs (`/` when none is given). */
   readonly path: string | undefined;
 }
 
 function bad(url: string, why: string): never {
   throw new OscConfigError(
     'ERR_OSC_INVALID_URL',
-    `invalid OSC URL ${JSON.stringify(url)}: ${why}; use osc.udp://host:port/, osc.tcp://host:port/ or osc.unix:///path`,
+    `invalid OSC URL ${JSON.stringify(url)}: ${why}; use osc.udp://host:port/, osc.tcp://host:port/, osc.unix:///path or osc.ws://host:port/path`,
   );
 }
 
@@ -34,15 +34,16 @@ export function parsePort(value: unknown, what: string): number {
 /**
  * Parses liblo's URL forms: `osc.udp://host:port/`, `osc.tcp://[::1]:port`, `osc.udp://:port`,
  * `osc.unix:///path/to/socket` (or `osc.unix://localhost/path`), and `osc://host:port/` (UDP, as
- * liblo assumes). An unknown scheme such as `osc.sctp://` parses; using it is a start or send error.
+ * liblo assumes); and WebSocket's `osc.ws://host:port/path`, also written `ws://host:port/path`.
+ * An unknown scheme such as `osc.sctp://` parses; using it is a start or send error.
  */
 export function parseUrl(url: string): ParsedUrl {
   if (typeof url !== 'string') bad(String(url), 'not a string');
-  const m = /^osc(?:\.([A-Za-z0-9_+-]*))?:\/\/(.*)$/.exec(url);
+  const m = /^(?:osc(?:\.([A-Za-z0-9_+-]*))?|(ws)):\/\/(.*)$/i.exec(url);
   if (m === null) bad(url, 'it does not start with osc.PROTO://');
-  const proto = (m[1] ?? 'udp').toLowerCase();
+  const proto = (m[1] ?? m[2] ?? 'udp').toLowerCase();
   if (proto === '') bad(url, 'empty protocol');
-  const rest = m[2] as string;
+  const rest = m[3] as string;
   if (proto === 'unix') {
     const slash = rest.indexOf('/');
     if (slash < 0) bad(url, 'a unix URL needs a socket path');
@@ -77,13 +78,19 @@ export function parseUrl(url: string): ParsedUrl {
     if (!/^\d+$/.test(portText) || Number(portText) > 65535) bad(url, `bad port ${JSON.stringify(portText)}`);
     port = Number(portText);
   }
-  return { proto, host, port, path: undefined };
+  let path: string | undefined;
+  if (proto === 'ws') {
+    // the HTTP path the WebSocket is upgraded at; a query or fragment is not part of it
+    path = slash < 0 ? '/' : (rest.slice(slash).split(/[?#]/)[0] as string);
+  }
+  return { proto, host, port, path };
 }
 
 /** liblo's form: `osc.udp://host:port/`, IPv6 hosts in brackets; `osc.unix:///path`. */
 export function formatUrl(proto: string, host: string | undefined, port: number | undefined, path?: string): string {
   if (proto === 'unix') return `osc.unix://${path ?? ''}`;
-  return `osc.${proto}://${host === undefined ? '' : bracketHost(host)}:${port ?? ''}/`;
+  const tail = proto === 'ws' ? (path ?? '/') : '/';
+  return `osc.${proto}://${host === undefined ? '' : bracketHost(host)}:${port ?? ''}${tail}`;
 }
 
 /** A host as it goes before `:port` in a URL: an IPv6 address in brackets (`[::1]`), any other as it is. */
