@@ -6,6 +6,15 @@ export { Address, type AddressOptions, type AddressTarget, DEFAULT_REQUEST_TIMEO
 export { MultiCast, MultiCastAddress, type MultiCastMember, type MultiCastOptions } from './address/multicast.js';
 export type { ReplyArgs, ReplyAt, RequestOptions } from './address/reply.js';
 export {
+  type Bridge,
+  type BridgedPacket,
+  type BridgeEvents,
+  type BridgeLoss,
+  type BridgeOptions,
+  type BridgeStats,
+  bridge,
+} from './bridge/bridge.js';
+export {
   ANY_ARGS,
   type AnyArgs,
   ARGS,
