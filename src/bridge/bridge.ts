@@ -14,7 +14,7 @@ import { Server } from '../server/server.js';
 import type { Subscription } from '../server/subscription.js';
 import { OscConfigError } from '../transport/errors.js';
 import { checkOptionNames } from '../transport/options.js';
-import { SEND_VALID } from '../transport/sender.js';
+import { SEND_VALID, type Sender } from '../transport/sender.js';
 
 /**
  * Clients served at once. Each holds an upstream socket (a file descriptor; a process has ~1024 by
@@ -220,7 +220,7 @@ function upstreamOptions(target: Address): ServerOptions | undefined {
 interface Client {
   readonly key: string;
   /** Replies to the client, over the transport it came on. */
-  readonly source: Address;
+  readonly source: Sender;
   /** Sends to the far side: from `upstream` when there is one. */
   readonly address: Address;
   readonly upstream: Server | undefined;
@@ -297,10 +297,8 @@ class BridgeImpl extends EventEmitter<BridgeEvents> implements Bridge {
     this.to = target.url;
     server.on('malformed', (error, source) => this.#lose('malformed', '>', source.url, error));
     server.on('overflow', () => this.#lose('overflowed', '>', undefined, undefined));
-    // a TCP client the server hung up on (it broke a limit) has gone: so does its upstream. (A
-    // connection the client closes is not reported by the server: its upstream closes when a reply
-    // to it fails, or when idle.)
-    server.on('hangup', (_error, source) => {
+    // a client whose connection is gone (it closed it, or broke a limit): so goes its upstream
+    server.on('disconnect', (source) => {
       const client = this.#clients.get(source.url);
       if (client !== undefined) void this.#close(client, 'gone');
     });
@@ -404,7 +402,7 @@ class BridgeImpl extends EventEmitter<BridgeEvents> implements Bridge {
   }
 
   /** A new client's upstream, once it can send; undefined when full and refusing. */
-  async #open(key: string, source: Address): Promise<Client | undefined> {
+  async #open(key: string, source: Sender): Promise<Client | undefined> {
     if (this.#clients.size >= this.#config.maxClients) {
       if (!this.#config.evict) return undefined;
       let oldest: Client | undefined;

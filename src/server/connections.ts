@@ -13,6 +13,8 @@ export interface ConnectionsHost {
   malformed(error: OscDecodeError, origin: Origin, packet: Uint8Array): void;
   /** A link closed its connection because the peer broke a limit (counted already). */
   hangup(error: ConnectionError, link: Link): void;
+  /** A connection a listener accepted is gone (either side closed it). */
+  disconnected(link: Link): void;
 }
 
 export class Connections {
@@ -47,8 +49,10 @@ export class Connections {
           host.hangup(err, l);
         },
         closed: (l) => {
-          release?.(l);
           if (this.#links.delete(l)) this.#stats.connections--;
+          if (release === undefined) return;
+          release(l);
+          host.disconnected(l);
         },
       },
       this.#maxFrame,

@@ -62,8 +62,13 @@ export interface ServerEvents {
   overflow: [subscription: Subscription<unknown>, dropped: number];
   /** A bundled message was dropped: the schedule was full, or it was timed too far ahead. */
   scheduleOverflow: [message: Received, reason: 'full' | 'horizon'];
-  /** A TCP connection was accepted. */
+  /** A TCP or WebSocket connection was accepted; `source` replies on it. */
   connection: [source: Address];
+  /**
+   * A connection the server accepted is gone (the peer closed it, a limit did, or the server
+   * stopped); `source.url` is the one `'connection'` gave.
+   */
+  disconnect: [source: Address];
   /** A TCP connection was closed at once: `maxConnections` were already open. */
   refused: [remote: { address: string; port: number }];
   /**

@@ -106,6 +106,14 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
             rethrowLater(e);
           }
         },
+        disconnected: (link) => {
+          if (this.listenerCount('disconnect') === 0) return;
+          try {
+            this.emit('disconnect', sourceFor(this.#replies, { kind: 'link', link }));
+          } catch (e) {
+            rethrowLater(e);
+          }
+        },
       },
       this.#stats,
       c.maxPacketSize,

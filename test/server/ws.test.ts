@@ -369,7 +369,7 @@ test('ws: a bundle keeps its timetag across the connection, and is dispatched no
     const at = TimeTag.now().add(0.05);
     await address.bundle([new Message('/at', 1)], at);
     const [m] = await take(sub, 1);
-    assert.ok(m !== undefined && m.timetag.equals(at));
+    assert.ok(m?.timetag.equals(at));
     assert.ok(TimeTag.now().compare(at) >= 0, 'dispatched early');
   } finally {
     await address.close();
