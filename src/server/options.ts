@@ -197,8 +197,11 @@ export function configure(options: ServerOptions | string): ServerConfig {
       throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `Server options ${a} and ${b} conflict: give one of them`);
     }
   }
+  const w = where(options);
+  const maxPacketSize = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
+  const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
   return {
-    ...where(options),
+    ...w,
     httpServer: options.httpServer,
     queue: options.queue ?? true,
     coerce: options.coerce ?? true,
@@ -212,14 +215,35 @@ export function configure(options: ServerOptions | string): ServerConfig {
     recvBufferSize: options.recvBufferSize,
     socketMode: options.socketMode ?? DEFAULT_SOCKET_MODE,
     tcp: {
-      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      maxConnections: maxConnections(w.proto, options.maxConnections, maxPacketSize, maxBufferedBytes),
       evict: (options.whenFull ?? 'evict') === 'evict',
       maxWriteBuffer: options.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER,
       writeTimeout: options.writeTimeout ?? DEFAULT_WRITE_TIMEOUT,
       idleTimeout: options.idleTimeout ?? 0,
-      maxBufferedBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+      maxBufferedBytes,
     },
   };
+}
+
+/**
+ * Connections served at once. A WebSocket connection may hold a partial message of up to
+ * `maxPacketSize` inside `ws`, where aiolo cannot count it against `maxBufferedBytes` as it does a
+ * partial TCP frame; so a WebSocket server serves as many as that budget covers (64 by default),
+ * and a larger `maxConnections` is an error that says what to change.
+ */
+function maxConnections(proto: string, asked: number | undefined, maxPacketSize: number, budget: number): number {
+  if (proto !== 'ws') return asked ?? DEFAULT_MAX_CONNECTIONS;
+  const covered = Math.max(1, Math.floor(budget / maxPacketSize));
+  if (asked === undefined) return Math.min(DEFAULT_MAX_CONNECTIONS, covered);
+  if (asked > covered) {
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      `a WebSocket server's connections may each hold a partial message of up to maxPacketSize (${maxPacketSize}) bytes, ` +
+        `which maxBufferedBytes (${budget}) covers for ${covered} connections, not maxConnections ${asked}: ` +
+        `lower maxPacketSize or raise maxBufferedBytes`,
+    );
+  }
+  return asked;
 }
 
 type Where = Pick<ServerConfig, 'proto' | 'host' | 'port' | 'path' | 'multicast'>;

@@ -389,3 +389,14 @@ test('ws: stop() closes every connection and the port, and is idempotent', async
   const again = await wsServer({ url: `osc.ws://127.0.0.1:${port}/` }); // the port is free again
   await again.stop();
 });
+
+test('ws: connections are bounded by what their partial messages may hold', () => {
+  // 64 MiB of partial messages covers 64 connections of 1 MiB messages, or 1024 of 64 KiB
+  assert.throws(() => new Server({ url: 'osc.ws://127.0.0.1:0/', maxConnections: 100 }), {
+    code: 'ERR_OSC_INVALID_OPTIONS',
+    message: /covers for 64 connections/,
+  });
+  assert.doesNotThrow(() => new Server({ url: 'osc.ws://127.0.0.1:0/', maxConnections: 1000, maxPacketSize: 65536 }));
+  // TCP counts its partial frames against the budget itself: no such bound
+  assert.doesNotThrow(() => new Server({ url: 'osc.tcp://127.0.0.1:0/', maxConnections: 5000 }));
+});
