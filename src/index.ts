@@ -7,9 +7,11 @@ export { MultiCast, MultiCastAddress, type MultiCastMember, type MultiCastOption
 export type { ReplyArgs, ReplyAt, RequestOptions } from './address/reply.js';
 export {
   type Bridge,
+  type BridgeCloseReason,
   type BridgedPacket,
   type BridgeEvents,
   type BridgeLoss,
+  type BridgeLossReason,
   type BridgeOptions,
   type BridgeStats,
   bridge,
@@ -73,6 +75,7 @@ export {
   type TypetagValues,
   typespecString,
 } from './codec/index.js';
+export type { DispatchStats } from './server/dispatch-stats.js';
 export {
   type OscErrorCode,
   OscOverflowError,

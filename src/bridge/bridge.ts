@@ -126,7 +126,7 @@ export interface BridgeLoss {
 }
 
 /** Why a client's upstream closed. */
-export type ClientCloseReason = 'idle' | 'evicted' | 'gone' | 'stopped';
+export type BridgeCloseReason = 'idle' | 'evicted' | 'gone' | 'stopped';
 
 /** The events a bridge emits (never `'error'`). */
 export interface BridgeEvents {
@@ -137,7 +137,7 @@ export interface BridgeEvents {
   /** A new client: its URL, and where its upstream sends from. */
   client: [client: string, upstream: string];
   /** A client's upstream closed: idle, evicted, gone (its connection closed), or the bridge stopped. */
-  clientClosed: [client: string, reason: ClientCloseReason];
+  clientClosed: [client: string, reason: BridgeCloseReason];
 }
 
 /** What {@link bridge} resolves with: a running bridge. */
@@ -462,7 +462,7 @@ class BridgeImpl extends EventEmitter<BridgeEvents> implements Bridge {
   }
 
   /** Closes a client's upstream (once): no more sends to the far side, then what it holds goes back. */
-  #close(client: Client, reason: ClientCloseReason): Promise<void> {
+  #close(client: Client, reason: BridgeCloseReason): Promise<void> {
     client.closing ??= (async () => {
       if (this.#clients.get(client.key) === client) this.#clients.delete(client.key);
       try {

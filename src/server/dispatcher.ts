@@ -15,6 +15,7 @@ import type { Sender } from '../transport/sender.js';
 import { messageBytes } from './bytes.js';
 import { canCoerce, coerceArgs } from './coerce.js';
 import type { Delivery, Holdable } from './delivery.js';
+import type { DispatchStats } from './dispatch-stats.js';
 import { RouteError } from './errors.js';
 import { debug, rethrowLater } from './log.js';
 import type { PacketsOptions, ReceivedPacket } from './packets.js';
@@ -30,21 +31,6 @@ import { PacketTaps, type Watcher, Watchers } from './taps.js';
 let seq = 0;
 function nextSeq(): number {
   return seq++;
-}
-
-/** The counters a dispatcher keeps (a part of `ServerStats`). */
-export interface DispatchStats {
-  packets: number;
-  messages: number;
-  dispatched: number;
-  malformed: number;
-  unmatched: number;
-  unconsumed: number;
-  handlerErrors: number;
-  queued: number;
-  queuedBytes: number;
-  queueDropped: number;
-  overflowed: number;
 }
 
 /** Limits of the dispatch (a server's options, resolved). */
@@ -83,7 +69,7 @@ interface Scheduled<O> {
 }
 
 export class Dispatcher<O> {
-  readonly routes = new RouteTable();
+  readonly #routes = new RouteTable();
   readonly stats: DispatchStats;
   readonly #limits: DispatchLimits;
   readonly #host: DispatchHost<O>;
@@ -119,6 +105,11 @@ export class Dispatcher<O> {
     }, rethrowLater);
   }
 
+  /** The routes registered, in registration order. */
+  get routes(): readonly Route<readonly OscArg[]>[] {
+    return [...this.#routes.all];
+  }
+
   get pending(): number {
     return this.#scheduler.pending;
   }
@@ -137,11 +128,11 @@ export class Dispatcher<O> {
       route = target as RouteImpl; // Route is RouteImpl's public face: every Route is a RouteImpl
     } else {
       const candidate = new RouteImpl(target, typespec);
-      const existing = this.routes.find(candidate.path, candidate.typetags);
+      const existing = this.#routes.find(candidate.path, candidate.typetags);
       if (existing !== undefined) return existing;
       route = candidate;
     }
-    if (!this.routes.add(route)) return route;
+    if (!this.#routes.add(route)) return route;
     route.dropListeners.add(this.#onDrop);
     route.errorListeners.add(this.#onHandlerError);
     if (this.#serving) route.serving(this, true);
@@ -151,19 +142,19 @@ export class Dispatcher<O> {
   match<T extends Typespec = AnyArgs>(pattern: string, typespec?: T): Route<ArgsOf<T>>;
   match(pattern: string, typespec?: Typespec): Route {
     const candidate = patternRoute(pattern, typespec);
-    const existing = this.routes.find(pattern, candidate.typetags, true);
+    const existing = this.#routes.find(pattern, candidate.typetags, true);
     return existing ?? this.route(candidate);
   }
 
   unroute(target: Route<readonly OscArg[]> | string | AnyPath, typespec?: Typespec): Route<readonly OscArg[]> {
     const route =
       target instanceof Route
-        ? this.routes.all.has(target as RouteImpl)
+        ? this.#routes.all.has(target as RouteImpl)
           ? (target as RouteImpl)
           : undefined
-        : this.routes.find(target, typespec === undefined ? null : typespecString(typespec));
+        : this.#routes.find(target, typespec === undefined ? null : typespecString(typespec));
     if (route === undefined) throw new RouteError('ERR_OSC_NOT_ROUTED', `${String(target)} is not routed here`);
-    this.routes.remove(route);
+    this.#routes.remove(route);
     route.dropListeners.delete(this.#onDrop);
     route.errorListeners.delete(this.#onHandlerError);
     route.serving(this, false);
@@ -189,7 +180,7 @@ export class Dispatcher<O> {
       this.stats.queued = 0;
       this.stats.queuedBytes = 0;
     }
-    for (const route of this.routes.all) route.serving(this, running);
+    for (const route of this.#routes.all) route.serving(this, running);
     if (!running) this.#taps.end();
   }
 
@@ -281,7 +272,7 @@ export class Dispatcher<O> {
     this.stats.messages++;
     this.#consumed = false;
     const path = message.path;
-    const routes = this.routes;
+    const routes = this.#routes;
     let delivery: (Delivery & Dispatched) | undefined;
     // routes made by match() whose pattern matches this (literal) path; found before any delivery,
     // so that a path too costly to match reaches no route at all

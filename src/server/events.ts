@@ -2,42 +2,22 @@
 import type { Address } from '../address/address.js';
 import type { OscDecodeError } from '../codec/errors.js';
 import type { ConnectionError } from '../transport/errors.js';
+import type { DispatchStats } from './dispatch-stats.js';
 import type { ReceivedPacket } from './packets.js';
 import type { Incoming, Received } from './route.js';
 import type { Subscription } from './subscription.js';
 
-/** The counters of `server.stats`: packets and messages received, dispatched, malformed, unmatched, dropped. */
-export interface ServerStats {
-  /** Packets received (datagrams, TCP frames). */
-  packets: number;
-  /** Messages decoded from them (each message of a bundle counts). */
-  messages: number;
-  /** Messages handed to at least one consumer: a subscription, a handler, a `next()` or a request. */
-  dispatched: number;
-  malformed: number;
-  /** Messages no route took. */
-  unmatched: number;
-  /**
-   * Messages that reached routes none of which had a subscription, handler, `next()` or request
-   * waiting: taken by the routing and consumed by nobody (not counted in `dispatched`).
-   */
-  unconsumed: number;
-  /** Errors thrown or rejected by `route.on()` handlers. */
-  handlerErrors: number;
-  /** Messages held for their timetag right now. */
-  queued: number;
-  /** What they keep alive, in bytes (the estimate `maxQueuedBytes` limits). */
-  queuedBytes: number;
-  /** Bundled messages dropped because the queue was full or they were timed too far ahead. */
-  queueDropped: number;
+/**
+ * The counters of `server.stats`: packets and messages received, dispatched, malformed, unmatched,
+ * dropped (those of every receiver, {@link DispatchStats}), and of the server's sockets.
+ */
+export interface ServerStats extends DispatchStats {
   /**
    * UDP datagrams the kernel dropped before the server could read them (its receive buffer was
    * full: raise `recvBufferSize`, or let the event loop breathe). Read from the kernel on Linux
    * each time `stats` is read; undefined where the system does not say, and for TCP and Unix.
    */
   kernelDropped: number | undefined;
-  /** Messages subscriptions discarded because their consumers fell behind. */
-  overflowed: number;
   /** Open TCP connections. */
   connections: number;
   /** TCP connections closed at once because `maxConnections` were open. */

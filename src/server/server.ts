@@ -197,7 +197,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
 
   /** The routes registered, in registration order. */
   get routes(): readonly Route<readonly OscArg[]>[] {
-    return [...this.#core.routes.all];
+    return this.#core.routes;
   }
 
   /**

@@ -11,6 +11,7 @@ import {
 } from './framing.js';
 import { type Link, type LinkHandlers, nextActivity } from './link.js';
 import { bracketHost } from './url.js';
+import { sendErrorFor, Watchdog, type Watched } from './watchdog.js';
 
 /**
  * Bytes a connection may have written and not yet handed to the kernel, by default. Four packets of
@@ -95,7 +96,7 @@ export class ReadBudget {
  * frame limit, and a server's shared `budget`). Crossing one closes the connection and reports a
  * {@link ConnectionError}; writes not yet taken by the kernel reject with a typed `SendError`.
  */
-export class StreamLink implements Link {
+export class StreamLink implements Link, Watched {
   readonly proto = 'tcp';
   readonly socket: Socket;
   readonly remoteAddress: string;
@@ -106,8 +107,7 @@ export class StreamLink implements Link {
   readonly #handlers: LinkHandlers;
   readonly #holders = new Set<unknown>();
   readonly #maxWriteBuffer: number;
-  readonly #writeTimeout: number;
-  readonly #idleTimeout: number;
+  readonly #watchdog: Watchdog;
   readonly #budget: ReadBudget | undefined;
   /** A client's connection ends when its peer ends it (see the 'end' listener). */
   readonly #client: boolean;
@@ -125,16 +125,10 @@ export class StreamLink implements Link {
     this.#corked = false;
     this.socket.uncork();
     // what the kernel did not take at once is watched: it must keep moving
-    if (this.socket.writableLength > 0) this.#watchWrites();
+    if (this.socket.writableLength > 0) this.#watchdog.watchWrites();
   };
-  /** Writes completed so far; the write watchdog compares it with what it saw last. */
-  #completed = 0;
-  #completedSeen = 0;
-  #writeTimer: NodeJS.Timeout | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
   /** When this link last read a byte or completed a write, in the order of all links' activity. */
   #lastActive = nextActivity();
-  #lastActiveSeen = 0;
   #error: Error | undefined;
   /** Bytes ever given to socket.write; and, once destroyed, how many of them the kernel had taken. */
   #queued = 0;
@@ -161,8 +155,6 @@ export class StreamLink implements Link {
     this.#handlers = options.handlers;
     const limits = options.limits ?? {};
     this.#maxWriteBuffer = limits.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER;
-    this.#writeTimeout = limits.writeTimeout ?? DEFAULT_WRITE_TIMEOUT;
-    this.#idleTimeout = limits.idleTimeout ?? 0;
     this.#budget = limits.budget;
     this.#client = options.client ?? false;
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
@@ -171,10 +163,7 @@ export class StreamLink implements Link {
       this.#error ??= err;
     });
     socket.on('close', () => this.#onClose());
-    if (this.#idleTimeout > 0 && !socket.destroyed) {
-      this.#lastActiveSeen = this.#lastActive;
-      this.#idleTimer = setTimeout(this.#checkIdle, this.#idleTimeout).unref();
-    }
+    this.#watchdog = new Watchdog(this, limits.writeTimeout ?? DEFAULT_WRITE_TIMEOUT, limits.idleTimeout ?? 0);
   }
 
   get url(): string {
@@ -188,6 +177,11 @@ export class StreamLink implements Link {
 
   get closed(): boolean {
     return this.#closed || this.socket.destroyed;
+  }
+
+  /** Bytes written and not yet taken by the kernel. */
+  waiting(): number {
+    return this.socket.writableLength;
   }
 
   /** Bytes of partial frames this link holds (counted against its server's budget). */
@@ -271,10 +265,7 @@ export class StreamLink implements Link {
 
   #onClose(): void {
     this.#closed = true;
-    clearTimeout(this.#writeTimer);
-    clearTimeout(this.#idleTimer);
-    this.#writeTimer = undefined;
-    this.#idleTimer = undefined;
+    this.#watchdog.stop();
     // frames kept for a holder still count until they are delivered
     if (this.#broken || !this.held) this.#release();
     this.#handlers.closed(this, this.#error);
@@ -351,7 +342,7 @@ export class StreamLink implements Link {
         if (err || (this.socket.destroyed && end > this.#handed)) {
           reject(this.#sendError(err));
         } else {
-          this.#completed++;
+          this.#watchdog.completed();
           this.#lastActive = nextActivity();
           resolve(count);
         }
@@ -367,56 +358,8 @@ export class StreamLink implements Link {
   }
 
   #sendError(err: Error | null | undefined): SendError {
-    const failure = this.#failure;
-    if (failure !== undefined) {
-      const code =
-        failure.code === 'ERR_OSC_WRITE_BUFFER_FULL' || failure.code === 'ERR_OSC_WRITE_TIMEOUT'
-          ? failure.code
-          : 'ERR_OSC_CLOSED';
-      return new SendError(code, `not sent: ${failure.message}`, { cause: failure });
-    }
-    if (this.#peerEnded || this.closed) {
-      return new SendError('ERR_OSC_CLOSED', `the connection to ${this.#peer()} closed before this was sent`, {
-        cause: err ?? undefined,
-      });
-    }
-    return new SendError('ERR_OSC_SEND_FAILED', `sending to ${this.#peer()} failed: ${err?.message}`, {
-      cause: err ?? undefined,
-    });
+    return sendErrorFor(this.#failure, this.#peerEnded || this.closed, this.#peer(), err);
   }
-
-  #watchWrites(): void {
-    if (this.#writeTimeout <= 0 || this.#writeTimer !== undefined || this.closed) return;
-    this.#completedSeen = this.#completed;
-    this.#writeTimer = setTimeout(this.#checkWrites, this.#writeTimeout).unref();
-  }
-
-  readonly #checkWrites = (): void => {
-    this.#writeTimer = undefined;
-    if (this.closed || this.socket.writableLength === 0) return;
-    if (this.#completed !== this.#completedSeen) {
-      this.#watchWrites(); // progress: watch the next stretch
-      return;
-    }
-    this.hangup(
-      'ERR_OSC_WRITE_TIMEOUT',
-      `no write completed for ${this.#writeTimeout} ms (${this.socket.writableLength} bytes waiting): the peer is not reading`,
-    );
-  };
-
-  // Runs every idleTimeout: a link with no activity since the last run (and not held by a
-  // consumer, whose silence is ours) is closed. So a silent connection closes between one and two
-  // idleTimeouts after its last byte, without a clock read per read.
-  readonly #checkIdle = (): void => {
-    if (this.closed) return;
-    if (this.#lastActive !== this.#lastActiveSeen || this.held || this.socket.writableLength > 0) {
-      this.#lastActiveSeen = this.#lastActive;
-      this.#idleTimer?.refresh();
-      return;
-    }
-    this.#idleTimer = undefined;
-    this.hangup('ERR_OSC_IDLE_TIMEOUT', `nothing was received for idleTimeout (${this.#idleTimeout} ms)`);
-  };
 
   /** Closes the connection; resolves once it is closed. */
   close(): Promise<void> {

@@ -13,6 +13,7 @@ import { LinkPool, type PoolLimits } from './pool.js';
 import { startError } from './start-error.js';
 import { DEFAULT_MAX_WRITE_BUFFER, DEFAULT_WRITE_TIMEOUT, type StreamLimits } from './stream.js';
 import { bracketHost } from './url.js';
+import { sendErrorFor, Watchdog, type Watched } from './watchdog.js';
 
 const debug = debuglog('aiolo');
 
@@ -38,7 +39,7 @@ function bytesOf(data: RawData): Uint8Array {
  * it hold is bounded as for TCP: replies it does not read (`maxWriteBuffer`, counted in
  * `bufferedAmount`, and `writeTimeout` for writes that stop completing), and silence (`idleTimeout`).
  */
-export class WsLink implements Link {
+export class WsLink implements Link, Watched {
   readonly proto = 'ws';
   readonly url: string;
   readonly remoteAddress: string;
@@ -47,8 +48,6 @@ export class WsLink implements Link {
   readonly #handlers: LinkHandlers;
   readonly #maxFrame: number;
   readonly #maxWriteBuffer: number;
-  readonly #writeTimeout: number;
-  readonly #idleTimeout: number;
   readonly #holders = new Set<unknown>();
   /** Messages that arrived while held (ws stops reading at the next chunk, not at once). */
   readonly #pending: Pending[] = [];
@@ -58,13 +57,9 @@ export class WsLink implements Link {
   #failure: ConnectionError | undefined;
   #error: Error | undefined;
   #lastActive = nextActivity();
-  #lastActiveSeen = 0;
-  /** Writes handed to ws and not yet completed, and writes completed so far. */
+  /** Writes handed to ws and not yet completed. */
   #inFlight = 0;
-  #completed = 0;
-  #completedSeen = 0;
-  #writeTimer: NodeJS.Timeout | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #watchdog: Watchdog;
   #graceTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -87,8 +82,6 @@ export class WsLink implements Link {
     this.#maxFrame = options.maxFrame;
     const limits = options.limits ?? {};
     this.#maxWriteBuffer = limits.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER;
-    this.#writeTimeout = limits.writeTimeout ?? DEFAULT_WRITE_TIMEOUT;
-    this.#idleTimeout = limits.idleTimeout ?? 0;
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data, binary) => this.#onMessage(bytesOf(data), binary));
     ws.on('error', (err: Error & { code?: string }) => {
@@ -103,10 +96,7 @@ export class WsLink implements Link {
     });
     ws.on('close', () => this.#onClose());
     if (ws.readyState !== WebSocket.OPEN) this.#closed = ws.readyState !== WebSocket.CONNECTING;
-    if (this.#idleTimeout > 0 && !this.#closed) {
-      this.#lastActiveSeen = this.#lastActive;
-      this.#idleTimer = setTimeout(this.#checkIdle, this.#idleTimeout).unref();
-    }
+    this.#watchdog = new Watchdog(this, limits.writeTimeout ?? DEFAULT_WRITE_TIMEOUT, limits.idleTimeout ?? 0);
   }
 
   get closed(): boolean {
@@ -121,9 +111,9 @@ export class WsLink implements Link {
     return this.#lastActive;
   }
 
-  /** Bytes written and not yet sent (the WebSocket's `bufferedAmount`). */
-  get bufferedAmount(): number {
-    return this.#ws.bufferedAmount;
+  /** Bytes written and not yet sent (the WebSocket's `bufferedAmount`; a write not yet completed counts one). */
+  waiting(): number {
+    return this.#ws.bufferedAmount + (this.#inFlight > 0 ? 1 : 0);
   }
 
   hold(holder: unknown): void {
@@ -164,8 +154,7 @@ export class WsLink implements Link {
 
   #onClose(): void {
     this.#closed = true;
-    clearTimeout(this.#writeTimer);
-    clearTimeout(this.#idleTimer);
+    this.#watchdog.stop();
     clearTimeout(this.#graceTimer);
     this.#handlers.closed(this, this.#error);
   }
@@ -194,63 +183,19 @@ export class WsLink implements Link {
         if (err) {
           reject(this.#sendError(err));
         } else {
-          this.#completed++;
+          this.#watchdog.completed();
           this.#lastActive = nextActivity();
           resolve(packet.length);
         }
       });
     });
-    if (this.#ws.bufferedAmount > 0) this.#watchWrites();
+    if (this.#ws.bufferedAmount > 0) this.#watchdog.watchWrites();
     return sent;
   }
 
   #sendError(err: Error | undefined): SendError {
-    const failure = this.#failure;
-    if (failure !== undefined) {
-      const code =
-        failure.code === 'ERR_OSC_WRITE_BUFFER_FULL' || failure.code === 'ERR_OSC_WRITE_TIMEOUT'
-          ? failure.code
-          : 'ERR_OSC_CLOSED';
-      return new SendError(code, `not sent: ${failure.message}`, { cause: failure });
-    }
-    if (this.closed) {
-      return new SendError('ERR_OSC_CLOSED', `the connection to ${this.url} closed before this was sent`, {
-        cause: err,
-      });
-    }
-    return new SendError('ERR_OSC_SEND_FAILED', `sending to ${this.url} failed: ${err?.message}`, { cause: err });
+    return sendErrorFor(this.#failure, this.closed, this.url, err);
   }
-
-  #watchWrites(): void {
-    if (this.#writeTimeout <= 0 || this.#writeTimer !== undefined || this.closed) return;
-    this.#completedSeen = this.#completed;
-    this.#writeTimer = setTimeout(this.#checkWrites, this.#writeTimeout).unref();
-  }
-
-  readonly #checkWrites = (): void => {
-    this.#writeTimer = undefined;
-    if (this.closed || (this.#inFlight === 0 && this.#ws.bufferedAmount === 0)) return;
-    if (this.#completed !== this.#completedSeen) {
-      this.#watchWrites(); // progress: watch the next stretch
-      return;
-    }
-    this.hangup(
-      'ERR_OSC_WRITE_TIMEOUT',
-      `no write completed for ${this.#writeTimeout} ms (${this.#ws.bufferedAmount} bytes waiting): the peer is not reading`,
-    );
-  };
-
-  // as StreamLink's: a link with no activity since the last run (and not held) is closed
-  readonly #checkIdle = (): void => {
-    if (this.closed) return;
-    if (this.#lastActive !== this.#lastActiveSeen || this.held || this.#inFlight > 0) {
-      this.#lastActiveSeen = this.#lastActive;
-      this.#idleTimer?.refresh();
-      return;
-    }
-    this.#idleTimer = undefined;
-    this.hangup('ERR_OSC_IDLE_TIMEOUT', `nothing was received for idleTimeout (${this.#idleTimeout} ms)`);
-  };
 
   /** Closes the connection with a close handshake (the socket is destroyed if it takes longer than a second). */
   close(): Promise<void> {
