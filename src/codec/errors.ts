@@ -35,7 +35,8 @@ export type DecodeErrorCode =
   | 'ERR_OSC_TOO_DEEP'
   | 'ERR_OSC_TOO_LARGE'
   | 'ERR_OSC_PATTERN_TOO_COSTLY'
-  | 'ERR_OSC_TRUNCATED';
+  | 'ERR_OSC_TRUNCATED'
+  | 'ERR_OSC_TEXT_FRAME';
 
 /**
  * liblo's error number for the same condition (`lo/lo_errors.h`), as `lo_message_deserialise`
@@ -55,6 +56,7 @@ export const LIBLO_ERROR_NUMBERS: Readonly<Record<DecodeErrorCode, number>> = {
   ERR_OSC_TOO_LARGE: 9905, // LO_TOOBIG
   ERR_OSC_PATTERN_TOO_COSTLY: 9905, // LO_TOOBIG (liblo has no such limit)
   ERR_OSC_TRUNCATED: 9911, // LO_ESIZE: a TCP frame shorter than announced (liblo drops it unreported)
+  ERR_OSC_TEXT_FRAME: 9908, // LO_EINVALIDPATH: a WebSocket text frame is not a packet (liblo has no WebSocket)
 };
 
 /** A packet that is not valid OSC. `offset` is the byte where the problem was found. */
