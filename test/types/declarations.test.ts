@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The entry points of package.json's "exports". */
-const ENTRIES = ['index.d.ts', 'codec/index.d.ts'];
+const ENTRIES = ['index.d.ts', 'codec/index.d.ts', 'browser/index.d.ts'];
 /** Members only aiolo's own code may call (routes and servers, subscriptions and merge). */
 const INTERNAL_MEMBERS = [
   'push',
