@@ -17,6 +17,15 @@ export {
   bridge,
 } from './bridge/bridge.js';
 export {
+  Client,
+  type ClientEvents,
+  type ClientOptions,
+  type ClientState,
+  type ClientStats,
+  type CloseInfo,
+  type ReconnectOptions,
+} from './client-node.js';
+export {
   ANY_ARGS,
   type AnyArgs,
   ARGS,

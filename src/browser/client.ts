@@ -8,6 +8,7 @@ import { OscDecodeError } from '../codec/errors.js';
 import type { ArgsTarget, MessageTarget, SendArgs, TypedPath } from '../codec/message.js';
 import type { AnyArgs, ArgsOf, Typespec } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
+import type { DispatchStats } from '../server/dispatch-stats.js';
 import { Dispatcher } from '../server/dispatcher.js';
 import { debug } from '../server/log.js';
 import type { PacketsOptions, ReceivedPacket } from '../server/packets.js';
@@ -24,33 +25,10 @@ import { type ClientState, type CloseInfo, ReconnectingSocket } from './socket.j
 import { websocketUrl } from './url.js';
 
 /**
- * The counters of `client.stats`: what was received and dispatched (as a Server's `stats`), sent,
- * held, and reconnections. (The dispatch counters are the core's `DispatchStats`, written out here
- * so that this entry's declarations never lead to the Node server's.)
+ * The counters of `client.stats`: what was received and dispatched (a Server's too,
+ * {@link DispatchStats}), sent, held, and reconnections.
  */
-export interface ClientStats {
-  /** Binary and text frames received. */
-  packets: number;
-  /** Messages decoded from them (each message of a bundle counts). */
-  messages: number;
-  /** Messages handed to at least one consumer: a subscription, a handler, a `next()` or a request. */
-  dispatched: number;
-  /** Frames that were not valid OSC, text frames among them. */
-  malformed: number;
-  /** Messages no route took. */
-  unmatched: number;
-  /** Messages that reached routes none of which had a consumer waiting. */
-  unconsumed: number;
-  /** Errors thrown or rejected by `route.on()` handlers. */
-  handlerErrors: number;
-  /** Bundled messages held for their timetag right now. */
-  queued: number;
-  /** What they keep alive, in bytes (the estimate `maxQueuedBytes` limits). */
-  queuedBytes: number;
-  /** Bundled messages dropped because the schedule was full or they were timed too far ahead. */
-  queueDropped: number;
-  /** Messages subscriptions discarded because their consumers fell behind. */
-  overflowed: number;
+export interface ClientStats extends DispatchStats {
   /** Packets handed to the WebSocket. */
   sent: number;
   /** Their bytes. */
@@ -267,7 +245,7 @@ export class Client extends Sender implements AsyncDisposable {
 
   /** The routes registered, in registration order. */
   get routes(): readonly Route<readonly OscArg[]>[] {
-    return [...this.#core.routes.all];
+    return this.#core.routes;
   }
 
   /** Every valid packet received, as it arrives (before a bundle waits for its time). Ends at `close()`. */

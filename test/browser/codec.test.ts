@@ -1,4 +1,5 @@
-// aiolo/codec in a real browser: src/codec/index.ts bundled for the browser by esbuild and loaded in
+// The codec in a real browser: the browser entry (src/browser/index.ts, which exports aiolo/codec's
+// values and functions with the Client) bundled for the browser by esbuild and loaded in
 // Debian's chromium. For messages covering every typetag liblo knows, and bundles (one nested, with
 // a timetag that is not "immediate"), the bytes the page encodes are exactly the bytes liblo 0.31
 // builds (captured off a loopback UDP socket from test/peers/lo_peer.c), and the page decodes
@@ -323,8 +324,9 @@ function installHelpers(): void {
   };
 }
 
+// the browser entry, as a page gets it: the codec it exports is the one the Client sends with
 const CODEC_ENTRY = {
-  contents: `import * as codec from './src/codec/index.ts';\n(globalThis as { aioloCodec?: unknown }).aioloCodec = codec;\n`,
+  contents: `import * as codec from './src/browser/index.ts';\n(globalThis as { aioloCodec?: unknown }).aioloCodec = codec;\n`,
   resolveDir: fileURLToPath(new URL('../..', import.meta.url)),
 };
 
@@ -336,7 +338,7 @@ const decodeIn = (page: OpenPage, bytes: string, extendedTypes = true): Promise<
     extendedTypes,
   });
 
-test('aiolo/codec in chromium: the bytes liblo 0.31 builds, both ways', async (t) => {
+test('aiolo/browser in chromium: the bytes liblo 0.31 builds, both ways', async (t) => {
   if (!needBrowser(t) || !needPeer(t, LO_PEER)) return;
   const codec = await bundle(CODEC_ENTRY);
   const cases: [name: string, desc: Desc][] = [

@@ -231,14 +231,14 @@ describe('aiolo/browser over WebSocket, in chromium', () => {
       await tab.evaluate(async () => {
         const g = globalThis as unknown as PageGlobals;
         const { osc } = g;
-        const { Char, INFINITUM, Midi, OscSymbol } = g.aiolo;
+        const { Char, Midi, OscSymbol } = g.aiolo;
         await osc.send({ path: '/t/i', typespec: 'iii' }, 42, -2147483648, 2147483647);
         await osc.send({ path: '/t/h', typespec: 'h' }, 9223372036854775807n);
         await osc.send({ path: '/t/fd', typespec: 'fd' }, 3.25, -0.1);
         await osc.send({ path: '/t/s', typespec: 'sS' }, 'hello world', new OscSymbol('sym'));
         await osc.send({ path: '/t/c', typespec: 'c' }, new Char('A'));
         await osc.send({ path: '/t/m', typespec: 'm' }, new Midi(0x90, 0x40, 0x3f, 0x7f));
-        await osc.send({ path: '/t/tfni', typespec: 'TFNI' }, true, false, null, INFINITUM);
+        await osc.send({ path: '/t/tfni', typespec: 'TFNI' }, true, false, null, g.aiolo.INFINITUM);
         await osc.send('/t/empty');
       });
       await dump.until(() => lines().length >= 2 * n, `${n} lines through the bridge`);

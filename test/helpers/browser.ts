@@ -206,7 +206,7 @@ export interface OpenPage extends AsyncDisposable {
    * `page.evaluate`, bounded in time, then failing if the page reported an error meanwhile. `fn` runs
    * in the page: it may use only its argument and the page's globals, never variables of the test.
    */
-  evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
+  evaluate<R, A = undefined>(fn: (arg: A) => R | Promise<R>, arg?: A): Promise<R>;
   close(): Promise<void>;
 }
 
