@@ -96,7 +96,9 @@ describe('aiolo/browser over WebSocket, in chromium', () => {
   test('a bundle from the server is dispatched in the page at its timetag, never before', async (t) => {
     if (!needBrowser(t)) return;
     const server = await new Server(`osc.ws://${LOCAL}:0/`).start();
-    const connected = new Promise<import('../../src/index.js').Address>((resolve) => server.once('connection', resolve));
+    const connected = new Promise<import('../../src/index.js').Address>((resolve) =>
+      server.once('connection', resolve),
+    );
     const tab = await page(t, server.url);
     try {
       const client = await within(5000, 'the connection', connected);

@@ -32,9 +32,14 @@ export class Running {
   #waiters: (() => void)[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(argv: readonly string[]) {
+  /** Runs `argv` in the repository's root, with `env` added to this process's environment. */
+  constructor(argv: readonly string[], env: Readonly<Record<string, string>> = {}) {
     const [cmd, ...args] = argv;
-    this.child = spawn(cmd as string, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(cmd as string, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     this.child.stdout?.on('data', (c: Buffer) => {
       this.#out.push(c);
       this.#wake();
