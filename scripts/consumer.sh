@@ -23,6 +23,7 @@ grep -qx 'package/LICENSE' "$DIR/contents.txt"
 grep -qx 'package/dist/index.js' "$DIR/contents.txt"
 grep -qx 'package/dist/index.d.ts' "$DIR/contents.txt"
 grep -qx 'package/dist/codec/index.js' "$DIR/contents.txt"
+grep -qx 'package/dist/browser/index.js' "$DIR/contents.txt"
 ! grep -q '\.map$' "$DIR/contents.txt"
 ! grep -q '^package/\(src\|test\|bench\|scripts\)/' "$DIR/contents.txt"
 echo "$(wc -l <"$DIR/contents.txt") files: LICENSE, README.md, package.json, dist/ (no maps, no sources)"
@@ -34,10 +35,12 @@ EOF
 step "npm install the tarball, typescript@$TS_VERSION, @types/node@$TYPES_VERSION"
 npm install --no-audit --no-fund --prefer-offline "$TARBALL" "typescript@$TS_VERSION" "@types/node@$TYPES_VERSION" >/dev/null
 
-step "ESM: import 'aiolo' and 'aiolo/codec'; a message to a server and back"
+step "ESM: import 'aiolo', 'aiolo/codec' and 'aiolo/browser'; a message to a server and back"
 cat >esm.mjs <<'EOF'
 import { Address, Message, Server, encode } from 'aiolo';
 import { decode } from 'aiolo/codec';
+import { Client } from 'aiolo/browser';
+if (typeof Client !== 'function') throw new Error('aiolo/browser');
 const bytes = encode(Message.typed('/esm', 'is', 1, 'x'));
 if (decode(bytes).path !== '/esm') throw new Error('codec');
 const server = new Server({ host: '127.0.0.1' });
