@@ -256,12 +256,12 @@ export class Address extends Sender implements AsyncDisposable {
   async #openWs(server: ServerLink | undefined): Promise<Link> {
     const host = this.host ?? 'localhost';
     const port = this.port as number;
-    // what the peer may send back is bounded as a server's packets are (the server's, or the default)
-    const ws = await connectWs(
-      webSocketUrl(host, port, this.path ?? '/'),
-      DEFAULT_MAX_PACKET_SIZE,
-      server === undefined,
-    );
+    const ws = await connectWs(webSocketUrl(host, port, this.path ?? '/'), {
+      // a message the peer sends back is read up to the default maxPacketSize, no further
+      maxFrame: DEFAULT_MAX_PACKET_SIZE,
+      unref: server === undefined, // as for TCP: idle, an address's own connection does not hold the process open
+      noDelay: this.#options.noDelay ?? true,
+    });
     const make = (handlers: LinkHandlers, maxFrame: number) =>
       new WsLink(ws, {
         url: this.url,

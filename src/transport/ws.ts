@@ -353,13 +353,17 @@ export function webSocketUrl(host: string, port: number, path: string): string {
  * (`ERR_OSC_SEND_FAILED`) when the connection cannot be made. An `unref`'d connection does not
  * hold the process open while idle (a send in flight still does), as for an Address's TCP.
  */
-export async function connectWs(url: string, maxFrame: number, unref: boolean): Promise<WebSocket> {
+export async function connectWs(
+  url: string,
+  options: { readonly maxFrame: number; readonly unref: boolean; readonly noDelay: boolean },
+): Promise<WebSocket> {
+  const { maxFrame, unref, noDelay } = options;
   const ws = new WebSocket(url, {
     perMessageDeflate: false,
     maxPayload: maxFrame,
     createConnection: (opts: object) => {
       const socket = netConnect(opts as NetConnectOpts);
-      socket.setNoDelay(true); // OSC messages are small and timing matters, as for TCP
+      socket.setNoDelay(noDelay); // OSC messages are small and timing matters, as for TCP
       if (unref) socket.unref();
       return socket;
     },
