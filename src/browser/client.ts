@@ -141,6 +141,7 @@ export class Client extends Sender implements AsyncDisposable {
       delivery: (message, timetag, _origin, seq) => new ClientDelivery(message, timetag, this, seq),
       source: () => this,
       holdable: () => undefined,
+      enumerates: () => false, // liblo answers namespace queries over UDP only
       listens: (event) => events.listenerCount(event) > 0,
       malformed: (error, _origin, packet) => events.emit('malformed', error, packet),
       unmatched: (message) => events.emit('unmatched', message),

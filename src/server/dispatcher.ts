@@ -52,6 +52,11 @@ export interface DispatchHost<O> {
   source(origin: O): Sender;
   /** What can stop reading for a while (`overflow: 'pause'`): the connection a packet came on. */
   holdable(origin: O): Holdable | undefined;
+  /**
+   * Whether a message from `origin` whose path ends in `/` and that no route took is answered with
+   * the names under it (liblo's namespace enumeration, which liblo does over UDP only).
+   */
+  enumerates(origin: O): boolean;
   /** Whether anyone listens for `event` (a record is made only then). */
   listens(event: 'unmatched' | 'scheduleOverflow'): boolean;
   malformed(error: OscDecodeError, origin: O, packet: Uint8Array): void;
@@ -324,9 +329,31 @@ export class Dispatcher<O> {
       }
     } else {
       this.stats.unmatched++;
+      if (path.endsWith('/') && this.#host.enumerates(origin)) this.#enumerate(message, origin);
       if (this.#host.listens('unmatched'))
         this.#host.unmatched(this.#host.delivery(message, timetag, origin, nextSeq()));
     }
+  }
+
+  /**
+   * liblo 0.31's namespace enumeration: `/a/` (or `/a/ ,i N`) is answered with `#reply` and
+   * `[N,] "/a/" child…`, the distinct next segments of the literal routes under `/a/`, in the order
+   * they were registered. A reply that cannot be sent is only logged: the asker is not our peer.
+   */
+  #enumerate(message: Message, origin: O): void {
+    const prefix = message.path;
+    const depth = prefix.split('/').length - 1; // segments of `/a/` before the empty last one: 1
+    const names = new Set<string>();
+    for (const route of this.#routes.all) {
+      if (route.pattern !== undefined || typeof route.path !== 'string' || !route.path.startsWith(prefix)) continue;
+      const next = route.segments[depth - 1];
+      if (next !== undefined && next !== '') names.add(next);
+    }
+    const echo = message.typetags === 'i' ? [message.args[0] as number] : [];
+    this.#host
+      .source(origin)
+      .send('#reply', ...echo, prefix, ...names)
+      .catch((err: unknown) => debug('namespace reply to %s failed: %s', prefix, String(err)));
   }
 
   /** A message whose path would cost more to match than one may: rejected whole, reported as malformed. */

@@ -75,6 +75,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
         new ServerDelivery(this.#replies, message, timetag, origin, undefined, seq),
       source: (origin) => sourceFor(this.#replies, origin),
       holdable: (origin) => (origin.kind === 'link' ? origin.link : undefined),
+      enumerates: (origin) => origin.kind === 'udp',
       listens: (event) => this.listenerCount(event) > 0,
       malformed: (error, origin, packet) => {
         if (this.listenerCount('malformed') > 0)

@@ -250,3 +250,63 @@ describe('deliberate differences, each shown against liblo', () => {
     }
   });
 });
+
+describe('namespace enumeration (liblo replies #reply to /path/ over UDP), side by side', () => {
+  test('/pat/, /pat/ ,i 42 and / get the same #reply from aiolo as from liblo', async (t) => {
+    if (!needPeer(t, LO_PEER)) return;
+    const methods = ['/pat/a:*', '/pat/b:i', '/pat/cc/d:*', '/other:*'];
+    const lo = await LoReceiver.start('udp', ...methods.flatMap((m) => ['-m', m]));
+    const ours = await aioloServer();
+    const asker = await aioloServer();
+    try {
+      ours.route('/pat/a');
+      ours.route('/pat/b', 'i');
+      ours.route('/pat/cc/d');
+      ours.route('/other');
+      const ask = async (url: string, path: string, args: OscArg[]) => {
+        const address = asker.address(url);
+        try {
+          const reply = await address.request(path, args, { reply: '#reply', timeout: 5000 });
+          return [reply.typetags, ...reply.args];
+        } finally {
+          await address.close();
+        }
+      };
+      for (const [path, args] of [
+        ['/pat/', []],
+        ['/pat/', [42]],
+        ['/', []],
+        ['/pat/cc/', []],
+      ] as [string, OscArg[]][]) {
+        const theirs = await ask(`osc.udp://${LOCAL}:${lo.port}/`, path, args);
+        const mine = await ask(ours.url as string, path, args);
+        assert.deepEqual(mine, theirs, `${path} ${JSON.stringify(args)}`);
+      }
+      assert.deepEqual(await ask(ours.url as string, '/pat/', []), ['ssss', '/pat/', 'a', 'b', 'cc']);
+    } finally {
+      await lo[Symbol.asyncDispose]();
+      await Promise.all([ours.stop(), asker.stop()]);
+    }
+  });
+
+  test('over TCP no #reply is sent, as in liblo: the next reply on the connection is the first', async () => {
+    const server = await aioloServer({ proto: 'tcp' });
+    const asker = await aioloServer({ proto: 'tcp' });
+    try {
+      server.route('/pat/a');
+      server.route('/ping').on((_args, m) => m.source.send('/pong'));
+      const unmatched = new Promise<string>((resolve) => server.once('unmatched', (m) => resolve(m.path)));
+      const packets = asker.packets();
+      const address = asker.address(server.url as string);
+      await address.send('/pat/');
+      await address.send('/ping');
+      assert.equal(await within(5000, 'unmatched', unmatched), '/pat/');
+      // anything the server sent for /pat/ would have come before the reply to /ping
+      const [first] = await take(packets, 1);
+      assert.equal((first?.packet as Message).path, '/pong');
+      await address.close();
+    } finally {
+      await Promise.all([server.stop(), asker.stop()]);
+    }
+  });
+});
