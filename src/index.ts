@@ -84,6 +84,7 @@ export {
   type TypetagValues,
   typespecString,
 } from './codec/index.js';
+export { type OscQueryOptions, OscQueryServer } from './oscquery/server.js';
 export type { DispatchStats } from './server/dispatch-stats.js';
 export {
   type OscErrorCode,
@@ -99,6 +100,8 @@ export type { ForwardDisposer, PacketsOptions, ReceivedPacket } from './server/p
 export {
   ANY_PATH,
   type AnyPath,
+  type ArgRange,
+  type ClipMode,
   type HandlerDisposer,
   type HandlerOptions,
   type Incoming,
@@ -106,6 +109,7 @@ export {
   type Received,
   Route,
   type RouteConstructor,
+  type RouteInfo,
 } from './server/route.js';
 export { Server, type Started } from './server/server.js';
 export {

@@ -21,6 +21,7 @@ import { debug, rethrowLater } from './log.js';
 import type { PacketsOptions, ReceivedPacket } from './packets.js';
 import { type AnyPath, type Incoming, type Received, Route } from './route.js';
 import { patternRoute, RouteImpl } from './route-impl.js';
+import type { RouteInfo } from './route-info.js';
 import { RouteTable } from './routing.js';
 import { Scheduler } from './scheduler.js';
 import type { Subscription } from './subscription.js';
@@ -126,15 +127,27 @@ export class Dispatcher<O> {
 
   // ---- routes
 
-  route(target: string | AnyPath | Route<readonly OscArg[]>, typespec?: Typespec): Route<readonly OscArg[]> {
+  /** Routes registered so far (an added route makes it grow: how an owner tells a new one). */
+  get size(): number {
+    return this.#routes.all.size;
+  }
+
+  route(
+    target: string | AnyPath | Route<readonly OscArg[]>,
+    typespec?: Typespec,
+    info?: RouteInfo,
+  ): Route<readonly OscArg[]> {
     let route: RouteImpl;
     if (target instanceof Route) {
       if (typespec !== undefined) throw new RouteError('ERR_OSC_INVALID_ROUTE', 'a Route has its own typespec');
       route = target as RouteImpl; // Route is RouteImpl's public face: every Route is a RouteImpl
     } else {
-      const candidate = new RouteImpl(target, typespec);
+      const candidate = new RouteImpl(target, typespec, info);
       const existing = this.#routes.find(candidate.path, candidate.typetags);
-      if (existing !== undefined) return existing;
+      if (existing !== undefined) {
+        if (info !== undefined) existing.info = info; // the latest description wins
+        return existing;
+      }
       route = candidate;
     }
     if (!this.#routes.add(route)) return route;
@@ -144,10 +157,11 @@ export class Dispatcher<O> {
     return route;
   }
 
-  match<T extends Typespec = AnyArgs>(pattern: string, typespec?: T): Route<ArgsOf<T>>;
-  match(pattern: string, typespec?: Typespec): Route {
-    const candidate = patternRoute(pattern, typespec);
+  match<T extends Typespec = AnyArgs>(pattern: string, typespec?: T, info?: RouteInfo): Route<ArgsOf<T>>;
+  match(pattern: string, typespec?: Typespec, info?: RouteInfo): Route {
+    const candidate = patternRoute(pattern, typespec, info);
     const existing = this.#routes.find(pattern, candidate.typetags, true);
+    if (existing !== undefined && info !== undefined) existing.info = info;
     return existing ?? this.route(candidate);
   }
 

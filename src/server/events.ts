@@ -4,7 +4,7 @@ import type { OscDecodeError } from '../codec/errors.js';
 import type { ConnectionError } from '../transport/errors.js';
 import type { DispatchStats } from './dispatch-stats.js';
 import type { ReceivedPacket } from './packets.js';
-import type { Incoming, Received } from './route.js';
+import type { Incoming, Received, Route } from './route.js';
 import type { Subscription } from './subscription.js';
 
 /**
@@ -42,6 +42,10 @@ export interface ServerEvents {
   overflow: [subscription: Subscription<unknown>, dropped: number];
   /** A bundled message was dropped: the schedule was full, or it was timed too far ahead. */
   scheduleOverflow: [message: Received, reason: 'full' | 'horizon'];
+  /** A route was registered (`route()`, `match()`): OSCQuery announces it. */
+  route: [route: Route];
+  /** A route was removed (`unroute()`). */
+  unroute: [route: Route];
   /** A TCP or WebSocket connection was accepted; `source` replies on it. */
   connection: [source: Address];
   /**

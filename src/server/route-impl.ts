@@ -13,6 +13,7 @@ import type { Arrival, Delivery } from './delivery.js';
 import { RouteError } from './errors.js';
 import { debug, warn } from './log.js';
 import type { HandlerDisposer, HandlerOptions, Incoming, NextOptions, Route } from './route.js';
+import type { RouteInfo } from './route-info.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
 import { type Sink, SubscriptionImpl } from './subscription-impl.js';
 
@@ -64,6 +65,8 @@ export class RouteImpl<A extends readonly OscArg[] = readonly OscArg[]> implemen
   /** The path split into segments, for pattern matching; empty for ANY_PATH. */
   readonly segments: readonly string[];
   readonly pattern: Pattern | undefined;
+  /** Set when made, and by `server.route(path, typespec, info)` again. */
+  info: RouteInfo;
   readonly #subs = new Set<RouteSink<A>>();
   readonly #servers = new Set<object>();
   /** Set by servers: reports messages a subscription dropped. */
@@ -71,7 +74,12 @@ export class RouteImpl<A extends readonly OscArg[] = readonly OscArg[]> implemen
   /** Set by servers: reports what a handler threw; returns whether a user listened. */
   readonly errorListeners = new Set<(error: unknown, message: Incoming) => boolean>();
 
-  constructor(path: string | AnyPath, typespec: Typespec = ANY_ARGS, kind?: typeof PATTERN_ROUTE) {
+  constructor(
+    path: string | AnyPath,
+    typespec: Typespec = ANY_ARGS,
+    info: RouteInfo = {},
+    kind?: typeof PATTERN_ROUTE,
+  ) {
     let pattern: Pattern | undefined;
     if (kind === PATTERN_ROUTE) {
       if (typeof path !== 'string' || path.charCodeAt(0) !== 0x2f || path.includes('\0')) {
@@ -93,6 +101,7 @@ export class RouteImpl<A extends readonly OscArg[] = readonly OscArg[]> implemen
       }
     }
     this.pattern = pattern;
+    this.info = info;
     try {
       this.typetags = typespecString(typespec);
     } catch (err) {
@@ -275,6 +284,6 @@ class OneShot<T, I extends boolean> implements Sink<T, I> {
 }
 
 /** @internal A route whose path is a pattern matched against incoming literal paths (`server.match`). */
-export function patternRoute(pattern: string, typespec: Typespec | undefined): RouteImpl {
-  return new RouteImpl(pattern, typespec, PATTERN_ROUTE);
+export function patternRoute(pattern: string, typespec: Typespec | undefined, info?: RouteInfo): RouteImpl {
+  return new RouteImpl(pattern, typespec, info, PATTERN_ROUTE);
 }

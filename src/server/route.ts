@@ -8,10 +8,12 @@ import type { OscArg } from '../codec/values.js';
 import type { WaitOptions } from '../transport/deadline.js';
 import type { AnyPath } from './any-path.js';
 import { RouteImpl } from './route-impl.js';
+import type { RouteInfo } from './route-info.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
 
 export type { Received } from '../address/reply.js';
 export { ANY_PATH, type AnyPath } from './any-path.js';
+export type { ArgRange, ClipMode, RouteInfo } from './route-info.js';
 
 /** Options of {@link Route.next}: a timeout, a signal, and whether to resolve with the `Incoming` record. */
 export interface NextOptions extends WaitOptions {
@@ -69,6 +71,8 @@ export interface Route<A extends readonly OscArg[] = readonly OscArg[]> extends 
   readonly pattern: Pattern | undefined;
   /** Subscriptions currently receiving. */
   readonly subscriptions: number;
+  /** What it says about itself to peers that ask (OSCQuery): range, description, unit... */
+  readonly info: RouteInfo;
 
   /** Subscribe to what this route receives. With `incoming: true`, the items are {@link Incoming} records. */
   sub(options: SubscribeOptions & { readonly incoming: true }): Subscription<Incoming<A>, Route<A>>;
@@ -101,7 +105,7 @@ export interface Route<A extends readonly OscArg[] = readonly OscArg[]> extends 
 /** The Route class, typed so that `new Route(path, typespec)` computes its argument types. */
 export interface RouteConstructor {
   /** `new Route('/foo', 'hdm')` is a `Route<[bigint, number, Midi]>`; without a typespec, any arguments. */
-  new <T extends Typespec = AnyArgs>(path: string | AnyPath, typespec?: T): Route<ArgsOf<T>>;
+  new <T extends Typespec = AnyArgs>(path: string | AnyPath, typespec?: T, info?: RouteInfo): Route<ArgsOf<T>>;
   readonly prototype: Route;
 }
 

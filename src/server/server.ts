@@ -16,6 +16,7 @@ import { configure, type ServerConfig, type ServerOptions } from './options.js';
 import { type ForwardDisposer, Forwarding, type PacketsOptions, type ReceivedPacket } from './packets.js';
 import { type Origin, type ReplyContext, ServerDelivery, sourceFor } from './reply.js';
 import type { AnyPath, Route } from './route.js';
+import type { RouteInfo } from './route-info.js';
 import type { Subscription } from './subscription.js';
 
 const debug = debuglog('aiolo');
@@ -173,12 +174,21 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   /**
    * Registers a route: `server.route('/foo', 'hdm')` is a `Route<[bigint, number, Midi]>`;
    * without a typespec it takes any arguments. A route already registered with the same path and
-   * typespec is returned again. `server.route(route)` registers a Route made elsewhere.
+   * typespec is returned again (with `info`, if given, as its new description). `info` describes
+   * it to peers that ask (OSCQuery): range, unit, description... `server.route(route)` registers
+   * a Route made elsewhere.
    */
-  route<T extends Typespec = AnyArgs>(path: string | AnyPath, typespec?: T): Route<ArgsOf<T>>;
+  route<T extends Typespec = AnyArgs>(path: string | AnyPath, typespec?: T, info?: RouteInfo): Route<ArgsOf<T>>;
   route<R extends Route<readonly OscArg[]>>(route: R): R;
-  route(target: string | AnyPath | Route<readonly OscArg[]>, typespec?: Typespec): Route<readonly OscArg[]> {
-    return this.#core.route(target, typespec);
+  route(
+    target: string | AnyPath | Route<readonly OscArg[]>,
+    typespec?: Typespec,
+    info?: RouteInfo,
+  ): Route<readonly OscArg[]> {
+    const before = this.#core.size;
+    const route = this.#core.route(target, typespec, info);
+    if (this.#core.size > before && this.listenerCount('route') > 0) this.emit('route', route);
+    return route;
   }
 
   /**
@@ -187,13 +197,18 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
    * incoming path is the pattern: here the route's path is. Messages whose path is itself a
    * pattern do not reach pattern routes. The same pattern and typespec again returns the same route.
    */
-  match<T extends Typespec = AnyArgs>(pattern: string, typespec?: T): Route<ArgsOf<T>> {
-    return this.#core.match(pattern, typespec);
+  match<T extends Typespec = AnyArgs>(pattern: string, typespec?: T, info?: RouteInfo): Route<ArgsOf<T>> {
+    const before = this.#core.size;
+    const route = this.#core.match(pattern, typespec, info);
+    if (this.#core.size > before && this.listenerCount('route') > 0) this.emit('route', route as Route);
+    return route;
   }
 
   /** Removes a route (or the route with this path and typespec); its subscriptions end. */
   unroute(target: Route<readonly OscArg[]> | string | AnyPath, typespec?: Typespec): Route<readonly OscArg[]> {
-    return this.#core.unroute(target, typespec);
+    const route = this.#core.unroute(target, typespec);
+    if (this.listenerCount('unroute') > 0) this.emit('unroute', route);
+    return route;
   }
 
   /** The routes registered, in registration order. */

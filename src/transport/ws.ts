@@ -16,6 +16,7 @@ import { bracketHost } from './url.js';
 import { sendErrorFor, Watchdog, type Watched } from './watchdog.js';
 
 const debug = debuglog('aiolo');
+const textDecoder = new TextDecoder();
 
 /**
  * How long a closing connection waits for the peer's close frame before the socket is destroyed:
@@ -46,6 +47,7 @@ export class WsLink implements Link, Watched {
   readonly remotePort: number;
   readonly #ws: WebSocket;
   readonly #handlers: LinkHandlers;
+  readonly #text: ((text: string, link: WsLink) => void) | undefined;
   readonly #maxFrame: number;
   readonly #maxWriteBuffer: number;
   readonly #holders = new Set<unknown>();
@@ -72,6 +74,11 @@ export class WsLink implements Link, Watched {
       maxFrame: number;
       handlers: LinkHandlers;
       limits?: StreamLimits | undefined;
+      /**
+       * Text messages, for protocols that speak JSON beside OSC on one WebSocket (OSCQuery's
+       * LISTEN). Without it a text message is reported as malformed (`ERR_OSC_TEXT_FRAME`).
+       */
+      text?: ((text: string, link: WsLink) => void) | undefined;
     },
   ) {
     this.#ws = ws;
@@ -79,6 +86,7 @@ export class WsLink implements Link, Watched {
     this.remoteAddress = options.remoteAddress;
     this.remotePort = options.remotePort;
     this.#handlers = options.handlers;
+    this.#text = options.text;
     this.#maxFrame = options.maxFrame;
     const limits = options.limits ?? {};
     this.#maxWriteBuffer = limits.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER;
@@ -149,7 +157,13 @@ export class WsLink implements Link, Watched {
 
   #deliver(data: Uint8Array, binary: boolean): void {
     if (binary) this.#handlers.frame(data, this);
+    else if (this.#text !== undefined) this.#text(textDecoder.decode(data), this);
     else this.#handlers.framingError(new FramingError(data.length, 'ERR_OSC_TEXT_FRAME'), this);
+  }
+
+  /** Sends a text message (JSON of a protocol beside OSC); bounded and reported as `write` is. */
+  writeText(text: string): Promise<number> {
+    return this.#send(text, Buffer.byteLength(text), false);
   }
 
   #onClose(): void {
@@ -165,27 +179,31 @@ export class WsLink implements Link, Watched {
    * `ERR_OSC_WRITE_BUFFER_FULL` / `ERR_OSC_WRITE_TIMEOUT` when the peer is not reading.
    */
   write(packet: Uint8Array): Promise<number> {
+    return this.#send(packet, packet.length, true);
+  }
+
+  #send(data: Uint8Array | string, length: number, binary: boolean): Promise<number> {
     if (this.#failure !== undefined) return Promise.reject(this.#sendError(undefined));
     if (this.closed) return Promise.reject(new SendError('ERR_OSC_CLOSED', `the connection to ${this.url} is closed`));
-    // one packet always goes into an empty buffer, so a packet larger than the limit is not refused forever
+    // one message always goes into an empty buffer, so one larger than the limit is not refused forever
     const waiting = this.#ws.bufferedAmount;
-    if (waiting > 0 && waiting + packet.length > this.#maxWriteBuffer) {
+    if (waiting > 0 && waiting + length > this.#maxWriteBuffer) {
       this.hangup(
         'ERR_OSC_WRITE_BUFFER_FULL',
-        `${waiting} bytes written are still waiting for the peer to read them; a ${packet.length}-byte message would pass maxWriteBuffer (${this.#maxWriteBuffer})`,
+        `${waiting} bytes written are still waiting for the peer to read them; a ${length}-byte message would pass maxWriteBuffer (${this.#maxWriteBuffer})`,
       );
       return Promise.reject(this.#sendError(undefined));
     }
     this.#inFlight++;
     const sent = new Promise<number>((resolve, reject) => {
-      this.#ws.send(packet, { binary: true }, (err) => {
+      this.#ws.send(data, { binary }, (err) => {
         this.#inFlight--;
         if (err) {
           reject(this.#sendError(err));
         } else {
           this.#watchdog.completed();
           this.#lastActive = nextActivity();
-          resolve(packet.length);
+          resolve(length);
         }
       });
     });
