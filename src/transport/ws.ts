@@ -2,7 +2,7 @@
 // osc.js, osc-js and OSCQuery. A connection is a WsLink; a server listens with listenWs, on its
 // own HTTP server or on a path of the user's; an Address connects with connectWs.
 import { createServer, type Server as HttpServer, type IncomingMessage } from 'node:http';
-import { type NetConnectOpts, connect as netConnect } from 'node:net';
+import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { debuglog } from 'node:util';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
@@ -376,13 +376,13 @@ export async function connectWs(
   options: { readonly maxFrame: number; readonly unref: boolean; readonly noDelay: boolean },
 ): Promise<WebSocket> {
   const { maxFrame, unref, noDelay } = options;
+  let socket: Socket | undefined;
   const ws = new WebSocket(url, {
     perMessageDeflate: false,
     maxPayload: maxFrame,
     createConnection: (opts: object) => {
-      const socket = netConnect(opts as NetConnectOpts);
+      socket = netConnect(opts as NetConnectOpts);
       socket.setNoDelay(noDelay); // OSC messages are small and timing matters, as for TCP
-      if (unref) socket.unref();
       return socket;
     },
   });
@@ -394,5 +394,8 @@ export async function connectWs(
     ws.terminate();
     throw new SendError('ERR_OSC_SEND_FAILED', `cannot connect to ${url}: ${err.message}`, { cause: err });
   });
+  // only once open: a connection still being made keeps the process alive, or a script's first
+  // send would let it exit before the handshake
+  if (unref) socket?.unref();
   return ws;
 }

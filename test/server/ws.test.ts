@@ -400,3 +400,24 @@ test('ws: connections are bounded by what their partial messages may hold', () =
   // TCP counts its partial frames against the budget itself: no such bound
   assert.doesNotThrow(() => new Server({ url: 'osc.tcp://127.0.0.1:0/', maxConnections: 5000 }));
 });
+
+test("ws: a script whose only work is an Address's first send waits for the handshake, sends and exits 0", async () => {
+  const server = await wsServer();
+  try {
+    const first = server.route('/first', 'i').next({ timeout: 10_000 });
+    const { Running } = await import('../helpers/proc.js');
+    const child = new Running([
+      process.execPath,
+      '--import',
+      'tsx',
+      'test/server/fixtures/ws-first-send.ts',
+      server.url,
+    ]);
+    const { code } = await within(20_000, 'the script to exit', child.exited);
+    assert.equal(code, 0, child.stderr);
+    assert.equal(child.stdout.toString().trim(), '12');
+    assert.deepEqual(await first, [1]);
+  } finally {
+    await server.stop();
+  }
+});
