@@ -1,11 +1,13 @@
 // npm run bench: aiolo against the other Node OSC libraries, raw node:dgram and liblo's C, side by
 // side in one run (the machine is shared and noisy: contenders take turns within each round and
 // medians are reported). Prints Markdown tables and writes every figure to bench/results.json.
-//   BENCH_ONLY=codec,udp,tcp,schedule   the sections to run (default all)
+//   BENCH_ONLY=codec,udp,tcp,schedule,ws   the sections to run (default all)
 //   BENCH_ROUNDS=5  BENCH_MS=150        codec rounds and milliseconds per measurement
 //   BENCH_NET_ROUNDS=5                  rounds of the network sections
 //   BENCH_UDP_FLOOD=300000 BENCH_UDP_PACED_SECONDS=1 BENCH_UDP_SENDS=200000
 //   BENCH_TCP_COUNT=200000 BENCH_SCHEDULE_BUNDLES=200
+//   BENCH_WS_COUNT=100000 BENCH_WS_PACE=20000 (0: no paced relay load) BENCH_WS_TIMEOUT=60 (s a run)
+//   BENCH_WS_WARMUP=$BENCH_WARMUP       BENCH_WS_BROWSER=1 (0: no chromium rows)
 //   BENCH_WARMUP=20000                  messages each receiver gets before counting starts
 //   BENCH_JSON=bench/results.json       where the figures go
 import { execFileSync } from 'node:child_process';
@@ -15,9 +17,10 @@ import { codecTable, runCodec } from './codec.js';
 import { runSchedule, scheduleTable } from './schedule.js';
 import { runTcp, tcpTables } from './tcp.js';
 import { runUdp, udpTables } from './udp.js';
+import { runWs, wsTables } from './ws.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const only = new Set((process.env.BENCH_ONLY ?? 'codec,udp,tcp,schedule').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'codec,udp,tcp,schedule,ws').split(','));
 const rounds = env('BENCH_ROUNDS', 5);
 const netRounds = env('BENCH_NET_ROUNDS', 5);
 
@@ -87,6 +90,20 @@ if (only.has('schedule')) {
   });
   results.schedule = schedule;
   show(scheduleTable(schedule));
+}
+
+if (only.has('ws')) {
+  const wsOptions = {
+    rounds: netRounds,
+    count: env('BENCH_WS_COUNT', 100_000),
+    warmup: env('BENCH_WS_WARMUP', env('BENCH_WARMUP', 20_000)),
+    pace: env('BENCH_WS_PACE', 20_000),
+    timeoutMs: env('BENCH_WS_TIMEOUT', 60) * 1000,
+    browser: process.env.BENCH_WS_BROWSER !== '0',
+  };
+  const ws = await runWs(wsOptions);
+  results.ws = { options: wsOptions, ...ws };
+  show(wsTables(ws));
 }
 
 const out = process.env.BENCH_JSON ?? 'bench/results.json';

@@ -1,7 +1,7 @@
 // A receiving process for the network benchmarks: one Node contender on an ephemeral loopback port,
 // counting what its consumer gets. The protocol is bench/peers/lo_recv.c's, so the driver treats
 // liblo and the Node libraries alike:
-//   node --import tsx bench/receiver.ts <aiolo|dgram|node-osc|osc.js> <udp|tcp> [late]
+//   node --import tsx bench/receiver.ts <aiolo|dgram|node-osc|osc.js|osc-js|ws> <udp|tcp|ws> [late]
 //   stdout: "PORT <n>", then with `late` one "LATE <seconds>" per message (dispatch time minus
 //   its bundle's timetag); stdin: "count" -> {"count":N,"first":ns,"last":ns,"cpu":µs} (first and
 //   last message, monotonic; the process's CPU time so far); "reset" counts afresh (after a
@@ -10,6 +10,7 @@ import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
 import { Server as NodeOscServer } from 'node-osc';
+import type { WebSocketServer } from 'ws';
 import { aiolo } from './aiolo.js';
 
 const [kind, proto = 'udp', mode] = process.argv.slice(2);
@@ -35,8 +36,9 @@ async function startAiolo(): Promise<number> {
   const server = new Server({ url: `osc.${proto}://127.0.0.1:0` });
   await server.start();
   const route = server.route(aiolo.ANY_PATH, aiolo.ANY_ARGS);
-  // TCP is paused rather than dropped when the consumer falls behind: lossless, as liblo's TCP is
-  const overflow = proto === 'tcp' ? 'pause' : 'drop-oldest';
+  // TCP and WebSocket are paused rather than dropped when the consumer falls behind: lossless, as
+  // liblo's TCP is
+  const overflow = proto === 'udp' ? 'drop-oldest' : 'pause';
   if (late) {
     void (async () => {
       for await (const m of route.sub({ incoming: true, overflow })) {
@@ -79,11 +81,54 @@ interface OscJsUdpPort {
   socket: { address(): { port: number } };
 }
 
-async function startOscJs(): Promise<number> {
-  if (proto !== 'udp') throw new Error('osc.js is measured over UDP only');
-  const osc = createRequire(import.meta.url)('osc') as {
-    UDPPort: new (o: object) => OscJsUdpPort;
+const require = createRequire(import.meta.url);
+
+/** A WebSocket server on an ephemeral loopback port, from the `ws` package `wsModule` names. */
+async function listenWs(wsModule: string): Promise<WebSocketServer> {
+  const { WebSocketServer: Wss } = require(wsModule) as { WebSocketServer: typeof WebSocketServer };
+  const wss = new Wss({ host: '127.0.0.1', port: 0 });
+  await new Promise<void>((resolve, reject) => {
+    wss.once('listening', resolve);
+    wss.once('error', reject);
+  });
+  stop = () => {
+    for (const client of wss.clients) client.terminate();
+    return new Promise((resolve) => wss.close(() => resolve()));
   };
+  return wss;
+}
+
+const wsPort = (wss: WebSocketServer) => (wss.address() as { port: number }).port;
+
+async function startRawWs(): Promise<number> {
+  if (proto !== 'ws') throw new Error('ws is WebSocket only');
+  const wss = await listenWs('ws');
+  // no OSC work at all: the ceiling for a Node WebSocket receiver
+  wss.on('connection', (socket) => socket.on('message', got));
+  return wsPort(wss);
+}
+
+interface OscJsWebSocketPort {
+  on(event: string, listener: (...args: unknown[]) => void): void;
+}
+
+async function startOscJs(): Promise<number> {
+  const osc = require('osc') as {
+    UDPPort: new (o: object) => OscJsUdpPort;
+    WebSocketPort: new (o: object) => OscJsWebSocketPort;
+  };
+  if (proto === 'ws') {
+    // osc.js 2.4.5 has no WebSocket server of its own: its documented way is a `ws` server (here
+    // the copy osc.js itself depends on) whose connections each become an osc.WebSocketPort
+    const wss = await listenWs(require.resolve('ws', { paths: [require.resolve('osc')] }));
+    wss.on('connection', (socket) => {
+      const port = new osc.WebSocketPort({ socket, metadata: true });
+      port.on('message', got);
+      port.on('error', () => {});
+    });
+    return wsPort(wss);
+  }
+  if (proto !== 'udp') throw new Error('osc.js is measured over UDP and WebSocket only');
   const port = new osc.UDPPort({ localAddress: '127.0.0.1', localPort: 0, metadata: true });
   port.on('message', got);
   port.on('error', () => {}); // a malformed packet must not end the run
@@ -95,11 +140,40 @@ async function startOscJs(): Promise<number> {
   return port.socket.address().port;
 }
 
+interface OscJsInstance {
+  on(address: string, listener: (...args: unknown[]) => void): number;
+  open(): void;
+  close(): void;
+}
+
+async function startOscJsWs(): Promise<number> {
+  if (proto !== 'ws') throw new Error('osc-js is measured over WebSocket only');
+  const OSC = require('osc-js') as {
+    new (o: object): OscJsInstance;
+    WebsocketServerPlugin: new (o: object) => { socket: WebSocketServer };
+  };
+  const plugin = new OSC.WebsocketServerPlugin({ host: '127.0.0.1', port: 0 });
+  const osc = new OSC({ plugin });
+  await new Promise<void>((resolve, reject) => {
+    osc.on('open', () => resolve());
+    osc.on('error', (err) => reject(err));
+    osc.open();
+  });
+  osc.on('*', got);
+  stop = async () => {
+    for (const client of plugin.socket.clients) client.terminate();
+    osc.close();
+  };
+  return wsPort(plugin.socket);
+}
+
 const starters: Record<string, () => Promise<number>> = {
   aiolo: startAiolo,
   dgram: startDgram,
   'node-osc': startNodeOsc,
   'osc.js': startOscJs,
+  'osc-js': startOscJsWs,
+  ws: startRawWs,
 };
 const start = starters[kind ?? ''];
 if (start === undefined) throw new Error(`unknown receiver '${kind}': ${Object.keys(starters).join(', ')}`);

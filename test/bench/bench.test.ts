@@ -4,7 +4,9 @@
 // in both framings from a C stream and from its own sender, and aiolo's scheduler dispatched no
 // bundle before its timetag (by aiolo's clock, as the scheduler judges). No timing is asserted.
 // liblo 0.31's TCP server can crash on a SLIP flood (liblo issue #177): a note about liblo is shown,
-// not failed.
+// not failed. The WebSocket section runs in a test of its own: every contender's row, aiolo's
+// WebSocket delivering every message, every relay delivering over UDP, and the chromium rows when
+// chromium is installed (a note naming the package when it is not; CI must have it).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CHROMIUM } from '../helpers/browser.js';
 import { LO_PEER } from '../helpers/lo.js';
 import { IN_CI, needPeer, onPath } from '../helpers/peers.js';
 
@@ -53,6 +56,7 @@ test('npm run bench runs every section and checks what it measures', { timeout: 
         ...process.env,
         AIOLO_BENCH_FROM: 'src',
         BENCH_JSON: json,
+        BENCH_ONLY: 'codec,udp,tcp,schedule',
         BENCH_ROUNDS: '1',
         BENCH_MS: '5',
         BENCH_NET_ROUNDS: '1',
@@ -111,6 +115,61 @@ test('npm run bench runs every section and checks what it measures', { timeout: 
     assert.equal(r.schedule.byReceiver.aiolo?.samples, 25);
     assert.equal(r.schedule.byReceiver.aiolo?.early, 0, 'aiolo dispatched a bundle before its timetag');
     assert.equal(r.schedule.byReceiver['liblo (C)']?.samples, 25);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+interface WsResults {
+  ws: {
+    endToEnd: Record<string, number>;
+    relay: Record<string, Record<string, { rate: number; sent: number; delivered: number }>>;
+    notes: string[];
+  };
+}
+
+test('npm run bench: the WebSocket section', { timeout: 180_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'aiolo-bench-test-'));
+  const json = join(dir, 'results.json');
+  try {
+    await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        AIOLO_BENCH_FROM: 'src',
+        BENCH_JSON: json,
+        BENCH_ONLY: 'ws',
+        BENCH_NET_ROUNDS: '1',
+        BENCH_WS_COUNT: '500',
+        BENCH_WS_WARMUP: '0',
+        BENCH_WS_PACE: '0',
+        BENCH_WS_TIMEOUT: '30',
+      },
+      maxBuffer: 1 << 24,
+    });
+    const r = (JSON.parse(readFileSync(json, 'utf8')) as WsResults).ws;
+    for (const note of r.notes) t.diagnostic(note);
+    const browserNote = (n: string) => n.startsWith('chromium rows skipped');
+    if (CHROMIUM.available) assert.deepEqual(r.notes, []);
+    else {
+      if (IN_CI) throw new Error('chromium is not installed (CI=true: the browser rows may not be skipped)');
+      assert.deepEqual(
+        r.notes.filter((n) => !browserNote(n)),
+        [],
+      );
+    }
+    // a WebSocket run that loses or adds a message would be a note, not a figure
+    assert.deepEqual(Object.keys(r.endToEnd), ['raw ws', 'aiolo', 'osc (osc.js)', 'osc-js']);
+    for (const [name, x] of Object.entries(r.endToEnd)) assert.ok(x > 0, name);
+    const loads = CHROMIUM.available ? ['Node, flood', 'chromium, flood'] : ['Node, flood'];
+    assert.deepEqual(Object.keys(r.relay), loads);
+    for (const [load, rows] of Object.entries(r.relay)) {
+      assert.deepEqual(Object.keys(rows), ['aiolo bridge', 'osc.js Relay', 'osc-js BridgePlugin'], load);
+      for (const [name, x] of Object.entries(rows)) {
+        assert.equal(x.sent, 500, `${name}, ${load}`);
+        assert.ok(x.delivered > 0 && x.delivered <= 1, `${name}, ${load}: delivered ${x.delivered}`);
+      }
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
