@@ -415,7 +415,7 @@ test("ws: a script whose only work is an Address's first send waits for the hand
     ]);
     const { code } = await within(20_000, 'the script to exit', child.exited);
     assert.equal(code, 0, child.stderr);
-    assert.equal(child.stdout.toString().trim(), '12');
+    assert.equal(child.stdout.toString().trim(), '16'); // the bytes of /first ,i 1
     assert.deepEqual(await first, [1]);
   } finally {
     await server.stop();
