@@ -1,6 +1,7 @@
 // The `aiolo` command's subcommands, callable in-process (the tests do) or from bin (main.ts).
 import { readFileSync } from 'node:fs';
 import { BRIDGE_USAGE, bridgeCommand } from './bridge.js';
+import { DISCOVER_USAGE, discover } from './discover.js';
 import { DUMP_USAGE, dump } from './dump.js';
 import type { Io } from './io.js';
 import { SEND_USAGE, send } from './send.js';
@@ -8,12 +9,14 @@ import { SEND_USAGE, send } from './send.js';
 export const USAGE = `Usage: aiolo dump ...   receive OSC and print it, as liblo's oscdump
        aiolo send ...   send an OSC message, as liblo's oscsend
        aiolo bridge ... forward OSC from one endpoint to another, replies back to each client
+       aiolo discover ... list OSC and OSCQuery services (mDNS / DNS-SD) as they come and go
        aiolo <command> --help
        aiolo --version
 
 ${DUMP_USAGE}
 ${SEND_USAGE}
-${BRIDGE_USAGE}`;
+${BRIDGE_USAGE}
+${DISCOVER_USAGE}`;
 
 /** The package's version, from its package.json (two levels up from both src/cli and dist/cli). */
 export function version(): string {
@@ -31,6 +34,8 @@ export async function main(argv: readonly string[], io: Io, signal?: AbortSignal
       return send(rest, io);
     case 'bridge':
       return bridgeCommand(rest, io, signal);
+    case 'discover':
+      return discover(rest, io, signal);
     case '-h':
     case '--help':
       io.stdout.write(USAGE);
