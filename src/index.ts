@@ -84,6 +84,17 @@ export {
   type TypetagValues,
   typespecString,
 } from './codec/index.js';
+export { type Advertisement, type AdvertiseOptions, advertise } from './oscquery/advertise.js';
+export {
+  type BrowseEvent,
+  type BrowseOptions,
+  type Browser,
+  type BrowseStats,
+  browse,
+  type DiscoveredService,
+} from './oscquery/browse.js';
+export type { ServiceType } from './oscquery/mdns.js';
+export { type DiscoveryErrorCode, OscDiscoveryError } from './oscquery/mdns-errors.js';
 export { type OscQueryOptions, OscQueryServer } from './oscquery/server.js';
 export type { DispatchStats } from './server/dispatch-stats.js';
 export {
