@@ -459,7 +459,9 @@ class BrowserImpl implements Browser {
     }
     if (this.#stopped) return Promise.resolve({ value: undefined, done: true });
     if (this.#waiter !== undefined)
-      return Promise.reject(new Error('browse(): next() called before the previous one settled'));
+      return Promise.reject(
+        new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'browse(): next() called before the previous one settled'),
+      );
     return new Promise((resolve, reject) => {
       this.#waiter = resolve;
       this.#failed = reject;

@@ -19,6 +19,7 @@ import { inOrder } from '../transport/serial-queue.js';
 import { startError } from '../transport/start-error.js';
 import { bracketHost } from '../transport/url.js';
 import { WsLink } from '../transport/ws.js';
+import { type Advertisement, type AdvertiseOptions, advertise } from './advertise.js';
 import { ATTRIBUTES, type NodeJson, namespaceNode } from './namespace.js';
 
 const debug = debuglog('aiolo');
@@ -39,9 +40,15 @@ export interface OscQueryOptions {
   readonly port?: number | undefined;
   /** Address to listen on. Default `127.0.0.1`: the namespace is for this host unless you say otherwise. */
   readonly host?: string | undefined;
+  /**
+   * Publish it over mDNS once started (`_oscjson._tcp` for this HTTP port and `_osc._udp` or
+   * `_osc._tcp` for the server's port, as VRChat looks for them), and withdraw it on stop: `true`,
+   * or `advertise()`'s options (`interface`, `ttl`, `txt`...). The OSC server must be running.
+   */
+  readonly advertise?: boolean | Omit<AdvertiseOptions, 'name' | 'oscPort' | 'oscTransport' | 'httpPort'> | undefined;
 }
 
-const OPTIONS = ['name', 'port', 'host'] as const satisfies readonly (keyof OscQueryOptions)[];
+const OPTIONS = ['name', 'port', 'host', 'advertise'] as const satisfies readonly (keyof OscQueryOptions)[];
 
 /** A peer on the WebSocket: its connection, and the paths it listens to. */
 interface Peer {
@@ -61,6 +68,8 @@ export class OscQueryServer implements AsyncDisposable {
   readonly name: string;
   readonly #host: string;
   readonly #port: number;
+  readonly #advertise: OscQueryOptions['advertise'];
+  #advertisement: Advertisement | undefined;
   #http: HttpServer | undefined;
   #wss: WebSocketServer | undefined;
   #url: string | undefined;
@@ -91,6 +100,12 @@ export class OscQueryServer implements AsyncDisposable {
     this.name = options.name ?? 'aiolo';
     this.#host = options.host ?? '127.0.0.1';
     this.#port = options.port ?? 0;
+    this.#advertise = options.advertise;
+  }
+
+  /** The mDNS advertisement, while started with `advertise`: its name (after a conflict, `name (2)`...). */
+  get advertisement(): Advertisement | undefined {
+    return this.#advertisement;
   }
 
   /** `http://host:port/`, once started. */
@@ -159,6 +174,28 @@ export class OscQueryServer implements AsyncDisposable {
     for (const route of this.server.routes) this.#watch(route);
     this.server.on('route', this.#onRoute);
     this.server.on('unroute', this.#onUnroute);
+    if (this.#advertise !== undefined && this.#advertise !== false) {
+      const proto = this.server.proto;
+      if (!this.server.running || (proto !== 'udp' && proto !== 'tcp')) {
+        await this.#stop();
+        throw new OscConfigError(
+          'ERR_OSC_INVALID_OPTIONS',
+          'advertise publishes the OSC port of a running UDP or TCP server: start it first',
+        );
+      }
+      try {
+        this.#advertisement = await advertise({
+          ...(this.#advertise === true ? {} : this.#advertise),
+          name: this.name,
+          oscPort: this.server.port as number,
+          oscTransport: proto,
+          httpPort: port,
+        });
+      } catch (err) {
+        await this.#stop();
+        throw err;
+      }
+    }
   }
 
   /** Stops serving (HTTP, WebSocket peers, value tracking); the OSC server goes on. */
@@ -168,9 +205,12 @@ export class OscQueryServer implements AsyncDisposable {
 
   async #stop(): Promise<void> {
     const http = this.#http as HttpServer;
+    const advertisement = this.#advertisement;
     this.#http = undefined;
     this.#url = undefined;
+    this.#advertisement = undefined;
     try {
+      await advertisement?.stop(); // goodbye packets first, while the namespace still answers
       this.server.off('route', this.#onRoute);
       this.server.off('unroute', this.#onUnroute);
       for (const dispose of this.#handlers.values()) dispose();
