@@ -8,6 +8,8 @@ export interface GetOptions {
   readonly signal?: AbortSignal | undefined;
   readonly timeout: number;
   readonly maxBodySize: number;
+  /** Deepest nesting of JSON objects and arrays accepted (`ERR_OSC_QUERY_TOO_DEEP`). */
+  readonly maxJsonDepth: number;
 }
 
 /** What a GET found: JSON, or a status with no body to parse (204, and the caller's `accept` list). */
@@ -22,7 +24,7 @@ function abortReason(signal: AbortSignal | undefined, url: string): OscAbortErro
  * without a body; any other non-2xx rejects with `ERR_OSC_QUERY_HTTP`.
  */
 export async function getJson(url: string, options: GetOptions, accept: readonly number[] = []): Promise<GetResult> {
-  const { signal, timeout, maxBodySize } = options;
+  const { signal, timeout, maxBodySize, maxJsonDepth } = options;
   if (signal?.aborted) throw abortReason(signal, url);
   const controller = new AbortController();
   let timedOut = false;
@@ -64,6 +66,12 @@ export async function getJson(url: string, options: GetOptions, accept: readonly
     const text = await readBody(res, url, maxBodySize).catch((err: unknown) => {
       throw failure(err);
     });
+    if (nestedDeeper(text, maxJsonDepth)) {
+      throw new OscQueryError('ERR_OSC_QUERY_TOO_DEEP', `GET ${url}: JSON nested more than ${maxJsonDepth} deep`, {
+        url,
+        status,
+      });
+    }
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -107,4 +115,28 @@ async function readBody(res: Response, url: string, max: number): Promise<string
   } catch (err) {
     throw new OscQueryError('ERR_OSC_QUERY_INVALID', `GET ${url}: the body is not UTF-8`, { cause: err, url });
   }
+}
+
+/**
+ * Whether JSON text nests objects and arrays deeper than `limit`, by one pass over the characters
+ * (strings skipped). Checked before parsing, so that nothing recursive ever meets a hostile depth.
+ */
+export function nestedDeeper(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) {
+      depth--;
+    }
+  }
+  return false;
 }

@@ -37,7 +37,11 @@ export interface QueryOptions {
   readonly timeout?: number | undefined;
   /** Largest body accepted (`ERR_OSC_QUERY_TOO_LARGE`). Default 16 MiB ({@link DEFAULT_MAX_BODY_SIZE}). */
   readonly maxBodySize?: number | undefined;
-  /** Deepest CONTENTS nesting accepted (`ERR_OSC_QUERY_TOO_DEEP`). Default 64. */
+  /**
+   * Deepest CONTENTS nesting accepted (`ERR_OSC_QUERY_TOO_DEEP`). Default 64. JSON nested more
+   * than `2 × maxDepth + 32` anywhere (in a VALUE, in OVERLOADS) is refused the same way, before
+   * it is parsed.
+   */
   readonly maxDepth?: number | undefined;
   /** Most nodes accepted (`ERR_OSC_QUERY_TOO_LARGE`). Default 262144. */
   readonly maxNodes?: number | undefined;
@@ -154,12 +158,16 @@ function resolved(options: QueryOptions) {
     }
     return n;
   };
+  const maxDepth = num('maxDepth', options.maxDepth, DEFAULT_MAX_TREE_DEPTH);
   return {
     signal: options.signal,
     timeout: num('timeout', options.timeout, DEFAULT_QUERY_TIMEOUT),
     maxBodySize: num('maxBodySize', options.maxBodySize, DEFAULT_MAX_BODY_SIZE),
-    maxDepth: num('maxDepth', options.maxDepth, DEFAULT_MAX_TREE_DEPTH),
+    maxDepth,
     maxNodes: num('maxNodes', options.maxNodes, DEFAULT_MAX_NODES),
+    // each CONTENTS level is two JSON levels (CONTENTS, then the node); attribute values (VALUE
+    // arrays, OVERLOADS) get 32 more
+    maxJsonDepth: 2 * maxDepth + 32,
   };
 }
 

@@ -28,14 +28,16 @@ function no(tag: string, json: unknown, expected: string): Converted {
   return { ok: false, why: `${shortJson(json)} does not fit typetag '${tag}' (${expected})` };
 }
 
-/** JSON text of a value, cut to 60 characters, for messages. */
+/** JSON text of a value, cut to 60 characters, for messages (never throws, whatever the value). */
 export function shortJson(json: unknown): string {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = JSON.stringify(json) ?? String(json);
+    text = JSON.stringify(json);
   } catch {
-    text = String(json);
+    // nested too deep for the stack, or a bigint: say what it is, without recursing into it
+    text = Array.isArray(json) ? '[…]' : typeof json === 'object' && json !== null ? '{…}' : typeof json;
   }
+  text ??= typeof json;
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
 

@@ -168,6 +168,11 @@ export class OscQueryFixture extends EventEmitter {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(64 << 20) });
         res.write('{"DESCRIPTION": "');
         return; // and nothing more: the client refuses by the header
+      case '/deep-value': // 100000 nested arrays: a stack overflow for anything recursive
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(`{"TYPE": "f", "VALUE": ${'['.repeat(100000)}${']'.repeat(100000)}}`);
+        return;
       case '/slow':
         return; // never answers
       case '/teapot':

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { Char, INFINITUM, Midi, OscError, OscSymbol, Rgba, TimeTag } from '../../src/index.js';
 import type { StreamedValue } from '../../src/oscquery/client.js';
 import { queryNamespace, type RemoteNamespace } from '../../src/oscquery/client.js';
+import { nestedDeeper } from '../../src/oscquery/client-http.js';
 import type { OscQueryError } from '../../src/oscquery/errors.js';
 import type { RemoteRange } from '../../src/oscquery/tree.js';
 import { drain, take, until, within } from '../helpers/async.js';
@@ -344,6 +345,13 @@ describe('queryNamespace: errors', () => {
       assert.equal([...ns.nodes()].length, 21);
       await rejectsWith(queryNamespace(f.url, { maxNodes: 10 }), 'ERR_OSC_QUERY_TOO_LARGE');
     });
+    // a hostile VALUE nested far deeper than any tree: refused before JSON.parse sees it
+    await withFixture({}, async (f) => {
+      await rejectsWith(queryNamespace(`${f.url}/deep-value`), 'ERR_OSC_QUERY_TOO_DEEP');
+    });
+    // brackets inside strings do not count
+    assert.equal(nestedDeeper('{"a": "[[[[\\"[[[[", "b": [1]}', 2), false);
+    assert.equal(nestedDeeper('{"a": [[1]]}', 2), true);
   });
 
   test('refused connection, timeout, abort, bad URL', async () => {
