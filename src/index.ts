@@ -93,9 +93,25 @@ export {
   browse,
   type DiscoveredService,
 } from './oscquery/browse.js';
+export {
+  type ChangesOptions,
+  DEFAULT_MAX_BODY_SIZE,
+  DEFAULT_MAX_NODES,
+  DEFAULT_MAX_TREE_DEPTH,
+  DEFAULT_QUERY_TIMEOUT,
+  type NamespaceChange,
+  type QueryOptions,
+  queryNamespace,
+  type RemoteAddressOptions,
+  type RemoteNamespace,
+  type StreamedValue,
+} from './oscquery/client.js';
+export type { RemoteStream, StreamOptions, StreamStats } from './oscquery/client-stream.js';
+export { OscQueryError, type OscQueryErrorCode } from './oscquery/errors.js';
 export type { ServiceType } from './oscquery/mdns.js';
 export { type DiscoveryErrorCode, OscDiscoveryError } from './oscquery/mdns-errors.js';
 export { type OscQueryOptions, OscQueryServer } from './oscquery/server.js';
+export type { Access, HostInfo, RangeEntry, RemoteNode, RemoteRange } from './oscquery/tree.js';
 export type { DispatchStats } from './server/dispatch-stats.js';
 export {
   type OscErrorCode,

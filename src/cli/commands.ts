@@ -4,19 +4,22 @@ import { BRIDGE_USAGE, bridgeCommand } from './bridge.js';
 import { DISCOVER_USAGE, discover } from './discover.js';
 import { DUMP_USAGE, dump } from './dump.js';
 import type { Io } from './io.js';
+import { QUERY_USAGE, query } from './query.js';
 import { SEND_USAGE, send } from './send.js';
 
 export const USAGE = `Usage: aiolo dump ...   receive OSC and print it, as liblo's oscdump
        aiolo send ...   send an OSC message, as liblo's oscsend
        aiolo bridge ... forward OSC from one endpoint to another, replies back to each client
        aiolo discover ... list OSC and OSCQuery services (mDNS / DNS-SD) as they come and go
+       aiolo query ...  print an OSCQuery server's namespace
        aiolo <command> --help
        aiolo --version
 
 ${DUMP_USAGE}
 ${SEND_USAGE}
 ${BRIDGE_USAGE}
-${DISCOVER_USAGE}`;
+${DISCOVER_USAGE}
+${QUERY_USAGE}`;
 
 /** The package's version, from its package.json (two levels up from both src/cli and dist/cli). */
 export function version(): string {
@@ -36,6 +39,8 @@ export async function main(argv: readonly string[], io: Io, signal?: AbortSignal
       return bridgeCommand(rest, io, signal);
     case 'discover':
       return discover(rest, io, signal);
+    case 'query':
+      return query(rest, io, signal);
     case '-h':
     case '--help':
       io.stdout.write(USAGE);
