@@ -23,7 +23,33 @@ const textDecoder = new TextDecoder();
  * a peer that reads answers within a round trip; one that does not is not waited for longer
  * (`ws` itself would wait 30 s).
  */
-const CLOSE_GRACE_MS = 1000;
+export const CLOSE_GRACE_MS = 1000;
+
+/**
+ * How long a TCP connection to a WebSocket server of aiolo's own may take to finish its upgrade
+ * request. A WebSocket client (a browser, \`ws\`) writes the whole request at once as soon as it
+ * has connected, so a healthy one needs a round trip; 10 s is a hundred round trips of a poor
+ * mobile link. Node's own limit (\`headersTimeout\`, 60 s, checked every 30 s) would let a peer
+ * that sends half a request hold its socket for up to 90 s. \`idleTimeout\`, when shorter, applies.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/**
+ * How many pieces a WebSocket message may arrive in, for a largest message of \`maxFrame\` bytes:
+ * both the TCP reads \`ws\` buffers for the frame it is reading (\`maxBufferedChunks\`) and the
+ * frames of one fragmented message (\`maxFragments\`). \`ws\` keeps each piece as an object of its
+ * own, ~140–200 bytes beyond its data (measured by test/robustness/hostile-ws.test.ts), so the
+ * defaults of \`ws\` (262,144 reads, 16,384 fragments) let a peer sending a 1 MiB message a byte at
+ * a time hold ~50 MiB, not 1. One piece per KiB is what a real sender needs: TCP carries a
+ * message written at once in segments of at least 1220 bytes on any path that carries IPv6
+ * (minimum MTU 1280), and senders that fragment use pieces of kilobytes. The 16 more leave room
+ * for a frame header (up to 14 bytes) read a byte at a time. The peer's pieces then cost at most
+ * ~0.33 byte of bookkeeping per byte of \`maxFrame\`; past them \`ws\` closes the connection (1008),
+ * reported as a hangup, \`ERR_OSC_READ_BUFFER_FULL\`.
+ */
+export function maxPieces(maxFrame: number): number {
+  return Math.ceil(maxFrame / 1024) + 16;
+}
 
 /** Bytes of a message whose reading is held, read before `ws.pause()` took effect: delivered on release. */
 type Pending = { readonly data: Uint8Array; readonly binary: boolean };
@@ -98,6 +124,15 @@ export class WsLink implements Link, Watched {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && this.#failure === undefined && !this.#broken) {
         this.#broken = true;
         this.#handlers.framingError(new FramingError(this.#maxFrame + 1), this);
+      } else if (err.code === 'WS_ERR_TOO_MANY_BUFFERED_PARTS' && this.#failure === undefined) {
+        // (ws is closing the connection already: only the report is ours)
+        this.#failure = new ConnectionError(
+          'ERR_OSC_READ_BUFFER_FULL',
+          this.#peer(),
+          `${this.#peer()}: a WebSocket message came in more than ${maxPieces(this.#maxFrame)} pieces (reads or fragments): its partial data would cost more memory than maxPacketSize allows for`,
+        );
+        this.#pending.length = 0;
+        this.#handlers.hangup?.(this.#failure, this);
       } else {
         debug('websocket %s: %s', this.url, err.message);
       }
@@ -260,10 +295,64 @@ export interface WsListener {
   close(): Promise<void>;
 }
 
-/** Refuses an upgrade with an HTTP status, before any WebSocket exists. */
+/**
+ * Refuses an upgrade with an HTTP status, before any WebSocket exists, and lets the socket go once
+ * the answer is written: an HTTP server's sockets are half-open, so \`end()\` alone would keep it
+ * for as long as the peer does not close its side (before: forever).
+ */
 function refuseUpgrade(socket: Duplex, status: string): void {
   socket.on('error', () => {});
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+}
+
+/**
+ * The TCP connections of aiolo's own HTTP server that are not (yet) WebSockets: a pending upgrade
+ * request, or a plain HTTP request. The pool counts only upgraded connections, so without this a
+ * peer could hold any number of sockets by never finishing its request (slowloris). At most
+ * \`max\` are kept (the server's maxConnections: every one is meant to become a connection, and a
+ * burst of clients reconnecting at once is no larger than what the server serves): a newcomer
+ * past it closes the one waiting the longest, since a real client finishes within a round trip
+ * and so is never the oldest. Each is closed after \`timeout\` ms whatever it has sent.
+ */
+class Handshakes {
+  readonly #waiting = new Map<Socket, NodeJS.Timeout>();
+  readonly #max: number;
+  readonly #timeout: number;
+  /** Sockets closed for taking too long or to make room (for the debug log). */
+  dropped = 0;
+
+  constructor(max: number, timeout: number) {
+    this.#max = max;
+    this.#timeout = timeout;
+  }
+
+  readonly connection = (socket: Socket): void => {
+    if (this.#waiting.size >= this.#max) {
+      const [oldest] = this.#waiting.keys();
+      if (oldest !== undefined) this.#drop(oldest, `${this.#max} sockets were already waiting to upgrade`);
+    }
+    const timer = setTimeout(() => this.#drop(socket, `no upgrade within ${this.#timeout} ms`), this.#timeout);
+    timer.unref();
+    this.#waiting.set(socket, timer);
+    socket.once('close', () => this.upgraded(socket));
+  };
+
+  /** The socket is a WebSocket now (or gone): no longer waited on. */
+  upgraded(socket: Socket): void {
+    clearTimeout(this.#waiting.get(socket));
+    this.#waiting.delete(socket);
+  }
+
+  #drop(socket: Socket, why: string): void {
+    this.upgraded(socket);
+    this.dropped++;
+    debug('ws: closing %s:%d before its upgrade: %s', socket.remoteAddress, socket.remotePort, why);
+    socket.destroy();
+  }
+
+  closeAll(): void {
+    for (const socket of [...this.#waiting.keys()]) this.#drop(socket, 'the server stops');
+  }
 }
 
 /**
@@ -292,7 +381,16 @@ export async function listenWs(options: WsListenOptions, connections: Connection
     maxPayload: options.maxFrame,
     perMessageDeflate: false, // OSC is small and binary: compression costs CPU and an unbounded inflate
     clientTracking: false,
+    maxBufferedChunks: maxPieces(options.maxFrame),
+    maxFragments: maxPieces(options.maxFrame),
   });
+  const handshakes =
+    shared === undefined
+      ? new Handshakes(
+          l.maxConnections,
+          l.idleTimeout > 0 ? Math.min(l.idleTimeout, HANDSHAKE_TIMEOUT_MS) : HANDSHAKE_TIMEOUT_MS,
+        )
+      : undefined;
   const http =
     shared ??
     createServer((_req, res) => {
@@ -313,6 +411,7 @@ export async function listenWs(options: WsListenOptions, connections: Connection
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      handshakes?.upgraded(req.socket);
       const link = connections.adopt(
         (handlers, maxFrame) =>
           new WsLink(ws, {
@@ -331,6 +430,7 @@ export async function listenWs(options: WsListenOptions, connections: Connection
     });
   };
   http.on('upgrade', onUpgrade);
+  if (handshakes !== undefined) http.on('connection', handshakes.connection);
   if (shared === undefined) {
     const host = options.host ?? '0.0.0.0';
     try {
@@ -352,10 +452,10 @@ export async function listenWs(options: WsListenOptions, connections: Connection
     port: typeof addr === 'object' && addr !== null ? addr.port : options.port,
     close: async () => {
       http.off('upgrade', onUpgrade);
-      if (shared !== undefined) return;
+      if (shared !== undefined || handshakes === undefined) return;
       await new Promise<void>((resolve) => {
         http.close(() => resolve());
-        http.closeIdleConnections(); // keep-alive HTTP requests; upgraded sockets are the owner's
+        handshakes.closeAll(); // requests not upgraded (yet); upgraded sockets are the owner's
       });
     },
   };
@@ -380,6 +480,9 @@ export async function connectWs(
   const ws = new WebSocket(url, {
     perMessageDeflate: false,
     maxPayload: maxFrame,
+    maxBufferedChunks: maxPieces(maxFrame),
+    maxFragments: maxPieces(maxFrame),
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS, // a server that accepts and never answers: the send rejects
     createConnection: (opts: object) => {
       socket = netConnect(opts as NetConnectOpts);
       socket.setNoDelay(noDelay); // OSC messages are small and timing matters, as for TCP
