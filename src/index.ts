@@ -16,6 +16,8 @@ export {
   type BridgeStats,
   bridge,
 } from './bridge/bridge.js';
+export type { ListenerDisposer } from './browser/emitter.js';
+export type { MessageEventLike, WebSocketConstructor, WebSocketLike } from './browser/websocket.js';
 export {
   Client,
   type ClientEvents,

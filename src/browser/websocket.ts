@@ -11,12 +11,18 @@ export interface WebSocketLike {
   /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
   // (listeners typed to take `never`: the client assigns its own; `never` accepts the DOM's and ws's types)
+  /** Called when the connection opens. */
   onopen: ((event: never) => unknown) | null;
+  /** Called with each message. */
   onmessage: ((event: never) => unknown) | null;
+  /** Called when the connection closes. */
   onclose: ((event: never) => unknown) | null;
+  /** Called when the connection fails. */
   onerror: ((event: never) => unknown) | null;
   // (typed `never` so that any WHATWG-like send fits: the DOM's takes BufferSource, ws's a Buffer-like)
+  /** Sends one message. */
   send(data: never): void;
+  /** Closes the connection. */
   close(code?: number, reason?: string): void;
 }
 

@@ -32,6 +32,7 @@ const ANY = 'ANY' as RecordType;
 /** The records published. */
 type Answer = StringAnswer | SrvAnswer | TxtAnswer;
 
+/** Options of `advertise()`: the instance name, the ports to publish, and where. */
 export interface AdvertiseOptions {
   /** The service instance name (`My Synth`): at most 63 bytes, no `.`. */
   readonly name: string;
@@ -72,6 +73,7 @@ export interface Advertisement extends AsyncDisposable {
   stop(): Promise<void>;
   /** `'conflict'`: another host answers for this instance name (an OscDiscoveryError). */
   on(event: 'conflict', listener: (error: OscDiscoveryError) => void): this;
+  /** Stops listening for conflicts. */
   off(event: 'conflict', listener: (error: OscDiscoveryError) => void): this;
 }
 

@@ -24,6 +24,7 @@ import {
   sendQuery,
 } from './mdns.js';
 
+/** A service found on the network, resolved: name, type, host, port, addresses and TXT. */
 export interface DiscoveredService {
   /** The instance name (`VRChat-Client-ABC123`). */
   readonly name: string;
@@ -37,12 +38,14 @@ export interface DiscoveredService {
   readonly txt: Readonly<Record<string, string>>;
 }
 
+/** What `browse()` yields: a service came up, changed, or went down. */
 export interface BrowseEvent {
   /** `'up'`: resolved (SRV, an address); `'update'`: its port, host, addresses or TXT changed; `'down'`: gone. */
   readonly type: 'up' | 'down' | 'update';
   readonly service: DiscoveredService;
 }
 
+/** Options of `browse()`: what to look for, where, and its bounds. */
 export interface BrowseOptions {
   /** The service types to look for (default all three: `_osc._udp`, `_osc._tcp`, `_oscjson._tcp`). */
   readonly types?: readonly ServiceType[] | undefined;
@@ -55,6 +58,7 @@ export interface BrowseOptions {
   readonly highWaterMark?: number | undefined;
 }
 
+/** The counters of a browser: responses read, malformed packets, services over the limit, events dropped. */
 export interface BrowseStats {
   /** mDNS responses read. */
   readonly responses: number;
@@ -75,6 +79,7 @@ export interface Browser extends AsyncIterableIterator<BrowseEvent>, AsyncDispos
   readonly stats: BrowseStats;
   /** Resolves once the socket is bound and the first queries are sent (rejects with a StartError). */
   readonly ready: Promise<void>;
+  /** Stops browsing and closes the socket; the iteration ends. Idempotent. */
   stop(): Promise<void>;
 }
 

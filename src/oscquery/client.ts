@@ -109,6 +109,7 @@ export interface RemoteNamespace {
    * and `ERR_OSC_QUERY_TYPE_MISMATCH`.
    */
   target(path: string): { readonly path: string; readonly typespec: string | AnyArgs };
+  /** The same, checked against `expected` and typed by it at compile time. */
   target<const T extends Typespec>(path: string, expected: T): { readonly path: string; readonly typespec: T };
   /**
    * An {@link Address} to the server's OSC port (`OSC_PORT`, over `OSC_TRANSPORT`). The host is
@@ -306,7 +307,9 @@ class RemoteNamespaceImpl implements RemoteNamespace {
     }
   }
 
+  /** See {@link RemoteNamespace.target}. */
   target(path: string): { readonly path: string; readonly typespec: string | AnyArgs };
+  /** See {@link RemoteNamespace.target}. */
   target<const T extends Typespec>(path: string, expected: T): { readonly path: string; readonly typespec: T };
   target(path: string, expected?: Typespec): { readonly path: string; readonly typespec: Typespec } {
     const node = this.get(path);

@@ -227,6 +227,7 @@ export class OscQueryServer implements AsyncDisposable {
     }
   }
 
+  /** Stops it at the end of an `await using` scope, as `stop()` does. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
