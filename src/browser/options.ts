@@ -1,20 +1,16 @@
 // A Client's options, checked and resolved once at construction, with every default applied.
-// The dispatch limits are the Server's, with the same defaults (test/browser/options.test.ts
-// checks that they stay equal to src/server/options.ts, which this entry cannot import: it is
-// Node's).
+// The dispatch limits are the Server's, with the same defaults (src/server/defaults.ts).
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE } from '../codec/decode.js';
 import { OscConfigError } from '../codec/errors.js';
+import {
+  DEFAULT_MAX_QUEUED,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_SCHEDULE_AHEAD,
+  DEFAULT_PATTERN_STEPS,
+} from '../server/defaults.js';
 import { checkOptionNames } from '../transport/options.js';
 import type { WebSocketConstructor } from './websocket.js';
 
-/** As the Server's `DEFAULT_PATTERN_STEPS`. */
-export const DEFAULT_PATTERN_STEPS = 1 << 19;
-/** As the Server's `DEFAULT_MAX_QUEUED`. */
-export const DEFAULT_MAX_QUEUED = 65536;
-/** As the Server's `DEFAULT_MAX_QUEUED_BYTES`. */
-export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
-/** As the Server's `DEFAULT_MAX_SCHEDULE_AHEAD`. */
-export const DEFAULT_MAX_SCHEDULE_AHEAD = 86400;
 /** As Node's `DEFAULT_MAX_WRITE_BUFFER` of TCP connections: 4 MiB. */
 export const DEFAULT_MAX_WRITE_BUFFER = 4 * 1024 * 1024;
 /**

@@ -8,19 +8,20 @@ import { checkOptionNames } from '../transport/options.js';
 import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_WRITE_BUFFER, DEFAULT_WRITE_TIMEOUT } from '../transport/stream.js';
 import type { TcpListenLimits } from '../transport/tcp.js';
 import { isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
+import {
+  DEFAULT_MAX_QUEUED,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_SCHEDULE_AHEAD,
+  DEFAULT_PATTERN_STEPS,
+} from './defaults.js';
 
-/**
- * Steps of pattern matching one message may take against all the routes (see MatchBudget): about
- * half a millisecond once V8 has compiled the matcher, ~10 ms the first time. A typical pattern
- * costs ~130 steps a route, so this serves patterns against ~4,000 routes.
- */
-export const DEFAULT_PATTERN_STEPS = 1 << 19;
-/** Bundled messages waiting for their time: 65536 small ones, a busy show's worth of cues. */
-export const DEFAULT_MAX_QUEUED = 65536;
-/** 65536 messages of 512 bytes: the count governs small messages, this the big ones. */
-export const DEFAULT_MAX_QUEUED_BYTES = 32 * 1024 * 1024;
-/** How far ahead a bundle may be timed, in seconds: a day. */
-export const DEFAULT_MAX_SCHEDULE_AHEAD = 86400;
+export {
+  DEFAULT_MAX_QUEUED,
+  DEFAULT_MAX_QUEUED_BYTES,
+  DEFAULT_MAX_SCHEDULE_AHEAD,
+  DEFAULT_PATTERN_STEPS,
+} from './defaults.js';
+
 /** TCP connections a server serves at once; liblo has no limit, a process has a file limit of ~1024. */
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 /** A Unix server's socket file: the owner only. */

@@ -11,10 +11,6 @@ import { DEFAULT_MAX_WRITE_BUFFER } from '../../src/transport/stream.js';
 
 describe('browser Client options', () => {
   test('the dispatch limits default to the Server’s, the write buffer to TCP’s', () => {
-    assert.equal(browser.DEFAULT_PATTERN_STEPS, server.DEFAULT_PATTERN_STEPS);
-    assert.equal(browser.DEFAULT_MAX_QUEUED, server.DEFAULT_MAX_QUEUED);
-    assert.equal(browser.DEFAULT_MAX_QUEUED_BYTES, server.DEFAULT_MAX_QUEUED_BYTES);
-    assert.equal(browser.DEFAULT_MAX_SCHEDULE_AHEAD, server.DEFAULT_MAX_SCHEDULE_AHEAD);
     assert.equal(browser.DEFAULT_MAX_WRITE_BUFFER, DEFAULT_MAX_WRITE_BUFFER);
     assert.equal(browser.DEFAULT_REQUEST_TIMEOUT, ADDRESS_REQUEST_TIMEOUT);
     const c = browser.configure({ WebSocket: class {} as never });

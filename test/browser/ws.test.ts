@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { type Bridge, bridge, Server, type Started } from '../../src/index.js';
 import { take, within } from '../helpers/async.js';
 import { bundle, type Chromium, launchChromium, needBrowser, type OpenPage, openPage } from '../helpers/browser.js';
-import { needPeer, OSCDUMP, OSCSEND, PYLIBLO } from '../helpers/peers.js';
+import { needPeer, OSCDUMP, OSCSEND, OSCSEND_ARGS, PYLIBLO } from '../helpers/peers.js';
 import { Running, run } from '../helpers/proc.js';
 
 type Aiolo = typeof import('../../src/browser/index.js');
@@ -215,16 +215,7 @@ describe('aiolo/browser over WebSocket, in chromium', () => {
           .toString()
           .split('\n')
           .filter((l) => l !== '');
-      const oscsend = [
-        ['/t/i', 'iii', '42', '-2147483648', '2147483647'],
-        ['/t/h', 'h', '9223372036854775807'],
-        ['/t/fd', 'fd', '3.25', '-0.1'],
-        ['/t/s', 'sS', 'hello world', 'sym'],
-        ['/t/c', 'c', 'A'],
-        ['/t/m', 'm', '90403f7f'],
-        ['/t/tfni', 'TFNI'],
-        ['/t/empty'],
-      ];
+      const oscsend = OSCSEND_ARGS; // the page sends the same messages, typed as oscsend types them
       for (const args of oscsend) assert.equal((await run([OSCSEND.command, LOCAL, String(port), ...args])).code, 0);
       const n = oscsend.length;
       await dump.until(() => lines().length >= n, `${n} lines from oscsend`);

@@ -6,7 +6,7 @@ import { main } from '../../src/cli/commands.js';
 import { ANY_PATH, type Bridge, Bundle, bridge, Message, Server, type Started, TimeTag } from '../../src/index.js';
 import { until } from '../helpers/async.js';
 import { aiolo, Capture } from '../helpers/io.js';
-import { needPeer, OSCDUMP, OSCSEND } from '../helpers/peers.js';
+import { needPeer, OSCDUMP, OSCSEND, OSCSEND_ARGS } from '../helpers/peers.js';
 import { Running, run } from '../helpers/proc.js';
 
 const LOCAL = '127.0.0.1';
@@ -16,18 +16,6 @@ const lines = (b: Buffer | string) =>
     .toString()
     .split('\n')
     .filter((l) => l !== '');
-
-/** oscsend command lines (after host and port) covering its types. */
-const OSCSEND_ARGS = [
-  ['/t/i', 'iii', '42', '-2147483648', '2147483647'],
-  ['/t/h', 'h', '9223372036854775807'],
-  ['/t/fd', 'fd', '3.25', '-0.1'],
-  ['/t/s', 'sS', 'hello world', 'sym'],
-  ['/t/c', 'c', 'A'],
-  ['/t/m', 'm', '90403f7f'],
-  ['/t/tfni', 'TFNI'],
-  ['/t/empty'],
-];
 
 async function echoServer(): Promise<Started> {
   const server = new Server({ host: LOCAL, port: 0 });

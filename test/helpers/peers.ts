@@ -66,3 +66,15 @@ export function needPeer(t: TestContext, peer: Peer): boolean {
   t.skip(message);
   return false;
 }
+
+/** oscsend command lines (after host and port) covering its types. */
+export const OSCSEND_ARGS = [
+  ['/t/i', 'iii', '42', '-2147483648', '2147483647'],
+  ['/t/h', 'h', '9223372036854775807'],
+  ['/t/fd', 'fd', '3.25', '-0.1'],
+  ['/t/s', 'sS', 'hello world', 'sym'],
+  ['/t/c', 'c', 'A'],
+  ['/t/m', 'm', '90403f7f'],
+  ['/t/tfni', 'TFNI'],
+  ['/t/empty'],
+];

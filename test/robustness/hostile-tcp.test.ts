@@ -6,26 +6,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { Address, encode, Message, type OscDecodeError, type OscError, Server } from '../../src/index.js';
 import { lengthPrefix, slipEncode } from '../../src/transport/framing.js';
 import { event, take, until, within } from '../helpers/async.js';
+import { held } from '../helpers/memory.js';
 import { RawTcp } from '../helpers/raw.js';
 
 const LOCAL = '127.0.0.1';
-
-// A full collection before each measurement, so that what is counted is what is still referenced.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Bytes the process holds in the JavaScript heap and in ArrayBuffers, after a full collection. */
-function held(): number {
-  gc();
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
 
 const immediate = () => new Promise<void>((r) => setImmediate(r));
 

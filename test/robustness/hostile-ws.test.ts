@@ -9,26 +9,14 @@ import { once } from 'node:events';
 import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { test } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { WebSocket } from 'ws';
 import { Client, encode, Message, type OscError, Server, type Started } from '../../src/index.js';
 import { HANDSHAKE_TIMEOUT_MS, maxPieces } from '../../src/transport/ws.js';
 import { take, until, within } from '../helpers/async.js';
+import { held } from '../helpers/memory.js';
 
 const LOCAL = '127.0.0.1';
 const MiB = 2 ** 20;
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-
-/** Bytes the process holds in the JavaScript heap and in ArrayBuffers, after a full collection. */
-function held(): number {
-  gc();
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
 
 const immediate = () => new Promise<void>((r) => setImmediate(r));
 
