@@ -110,9 +110,9 @@ export {
 } from './oscquery/client.js';
 export type { RemoteStream, StreamOptions, StreamStats } from './oscquery/client-stream.js';
 export { OscQueryError, type OscQueryErrorCode } from './oscquery/errors.js';
-export type { ServiceType } from './oscquery/mdns.js';
 export { type DiscoveryErrorCode, OscDiscoveryError } from './oscquery/mdns-errors.js';
 export { type OscQueryOptions, OscQueryServer } from './oscquery/server.js';
+export { SERVICE_TYPES, type ServiceType } from './oscquery/service-types.js';
 export type { Access, HostInfo, RangeEntry, RemoteNode, RemoteRange } from './oscquery/tree.js';
 export type { DispatchStats } from './server/dispatch-stats.js';
 export {

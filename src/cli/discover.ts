@@ -1,7 +1,6 @@
 // aiolo discover: OSC and OSCQuery services on the network, as they come and go (mDNS / DNS-SD).
 // (Imports the discovery modules directly until src/index.ts exports them.)
-import { type BrowseEvent, browse, OscConfigError, StartError } from '../index.js';
-import { SERVICE_TYPES, type ServiceType } from '../oscquery/mdns.js';
+import { type BrowseEvent, browse, OscConfigError, SERVICE_TYPES, type ServiceType, StartError } from '../index.js';
 import { flush, type Io, write } from './io.js';
 
 export const DISCOVER_USAGE = `Usage: aiolo discover [--json] [--type TYPE]... [--interface IFACE]

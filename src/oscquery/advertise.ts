@@ -19,12 +19,12 @@ import {
   onLink,
   openMdns,
   resolveInterface,
-  type ServiceType,
   section,
   sendQuery,
   sendResponse,
 } from './mdns.js';
 import { OscDiscoveryError } from './mdns-errors.js';
+import type { ServiceType } from './service-types.js';
 
 /** The ANY question type (255), which dns-packet encodes but its types do not list. */
 const ANY = 'ANY' as RecordType;

@@ -18,11 +18,10 @@ import {
   openMdns,
   parseTxt,
   resolveInterface,
-  SERVICE_TYPES,
-  type ServiceType,
   section,
   sendQuery,
 } from './mdns.js';
+import { SERVICE_TYPES, type ServiceType } from './service-types.js';
 
 /** A service found on the network, resolved: name, type, host, port, addresses and TXT. */
 export interface DiscoveredService {

@@ -175,10 +175,6 @@ export function key(name: string): string {
   return name.replace(/\.$/, '').toLowerCase();
 }
 
-/** The OSC and OSCQuery service types. */
-export type ServiceType = '_osc._udp' | '_osc._tcp' | '_oscjson._tcp';
-export const SERVICE_TYPES: readonly ServiceType[] = ['_osc._udp', '_osc._tcp', '_oscjson._tcp'];
-
 /** TXT strings (`key=value`) from a record's data, as RFC 6763 §6 reads them: first key wins. */
 export function parseTxt(data: unknown, maxBytes: number): Record<string, string> | undefined {
   const items = Array.isArray(data) ? data : [data];

@@ -112,6 +112,22 @@ describe('published declarations', () => {
     assert.deepEqual(leaks, [], `internals in the published declarations:\n${leaks.join('\n')}`);
   });
 
+  test('no public declaration imports a package whose types a user would not have', () => {
+    // dependencies without types of their own (their @types are aiolo's devDependencies): a user's
+    // compiler that reached an import of one would fail (TS7016) unless the user installed its types
+    const untyped =
+      /\bfrom\s+'(ws|multicast-dns|dns-packet|unix-dgram)'|import\('(ws|multicast-dns|dns-packet|unix-dgram)'\)/;
+    const leaks: string[] = [];
+    for (const [file, text] of reachable()) {
+      const m = untyped.exec(text);
+      if (m !== null) leaks.push(`${file.slice(out.length + 1)}: ${m[1] ?? m[2]}`);
+    }
+    assert.deepEqual(leaks, []);
+    // and the check would see one: these files do import them, and no entry reaches them
+    assert.match(readFileSync(join(out, 'oscquery/mdns.d.ts'), 'utf8'), untyped);
+    assert.match(readFileSync(join(out, 'transport/ws.d.ts'), 'utf8'), untyped);
+  });
+
   test('the check sees a leak: the implementation files would fail it', () => {
     const impl = readFileSync(join(out, 'server/subscription-impl.d.ts'), 'utf8');
     assert.match(impl, /^\s+push\(/m);
