@@ -361,3 +361,47 @@ test('examples/oscquery.ts: its first line is the namespace URL, which serves th
     assert.ok(code === 0 || signal === 'SIGTERM', `exit ${code} ${signal}`);
   }
 });
+
+test("oscquery: aiolo's client reads aiolo's server, sends typed to it, and LISTENs to it", async () => {
+  await using f = await fixture();
+  const { queryNamespace } = await import('../../src/index.js');
+  const ns = await queryNamespace(f.query.url as string);
+  assert.equal(ns.hostInfo.name, 'fixture');
+  assert.equal(ns.get('/synth/freq')?.type, 'f');
+  assert.deepEqual(ns.get('/pad/xy')?.range?.[1], undefined);
+  const address = ns.address();
+  try {
+    const got = f.routes.freq.next({ incoming: true, timeout: 5000 });
+    await address.send(ns.target('/synth/freq'), 1); // sent as f, as the namespace types it
+    assert.equal((await got).typetags, 'f');
+    const stream = ns.listen('/synth/name');
+    try {
+      await stream.opened;
+      const next = stream[Symbol.asyncIterator]().next();
+      // (the server reads the LISTEN before the value: the stream is open once it was sent, and a
+      // value set before the server read it would not stream; so set until one arrives)
+      const value = await within(
+        5000,
+        'a streamed value',
+        (async () => {
+          let done = false;
+          void next.then(() => {
+            done = true;
+          });
+          for (let i = 0; !done; i++) {
+            f.query.set(f.routes.name, `v${i}`);
+            await get(f.query.url as string, '/synth/name?TYPE'); // a round trip between tries
+          }
+          return next;
+        })(),
+      );
+      assert.equal(value.done, false);
+      assert.equal(value.value?.path, '/synth/name');
+      assert.match(String(value.value?.args[0]), /^v\d+$/);
+    } finally {
+      await stream.close();
+    }
+  } finally {
+    await address.close();
+  }
+});
