@@ -3,4 +3,5 @@
 
 /** The OSC and OSCQuery service types. */
 export type ServiceType = '_osc._udp' | '_osc._tcp' | '_oscjson._tcp';
+/** Every service type `browse()` looks for by default. */
 export const SERVICE_TYPES: readonly ServiceType[] = ['_osc._udp', '_osc._tcp', '_oscjson._tcp'];
