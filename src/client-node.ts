@@ -5,7 +5,8 @@ import { Client as BrowserClient } from './browser/client.js';
 import type { ClientOptions } from './browser/options.js';
 import type { WebSocketConstructor } from './browser/websocket.js';
 import { DEFAULT_MAX_PACKET_SIZE } from './codec/decode.js';
-import { CLOSE_GRACE_MS, HANDSHAKE_TIMEOUT_MS, maxPieces } from './transport/ws.js';
+import { HANDSHAKE_TIMEOUT_MS } from './transport/ws.js';
+import { CLOSE_GRACE_MS, maxPieces } from './transport/ws-link.js';
 
 /**
  * `ws`'s WebSocket with the limits a browser cannot set, so that a hostile server is bounded as a

@@ -16,7 +16,8 @@ import { type StreamLimits, StreamLink } from '../transport/stream.js';
 import { closeUdp, interfaceAddress, isBroadcastAddress, resolveHost, sendUdp } from '../transport/udp.js';
 import { openUnixClient, type UnixClient } from '../transport/unix.js';
 import { bracketHost, isMulticastAddress } from '../transport/url.js';
-import { connectWs, WsLink, webSocketUrl } from '../transport/ws.js';
+import { connectWs, webSocketUrl } from '../transport/ws.js';
+import { WsLink } from '../transport/ws-link.js';
 import { type AddressOptions, type AddressTarget, configure, REPLY_SINK, type ReplyTarget } from './options.js';
 import {
   type Received,

@@ -18,7 +18,7 @@ import { checkOptionNames } from '../transport/options.js';
 import { inOrder } from '../transport/serial-queue.js';
 import { startError } from '../transport/start-error.js';
 import { bracketHost } from '../transport/url.js';
-import { WsLink } from '../transport/ws.js';
+import { WsLink } from '../transport/ws-link.js';
 import { type Advertisement, type AdvertiseOptions, advertise } from './advertise.js';
 import { ATTRIBUTES, type NodeJson, namespaceNode } from './namespace.js';
 

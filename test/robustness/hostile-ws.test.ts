@@ -11,7 +11,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { test } from 'node:test';
 import { WebSocket } from 'ws';
 import { Client, encode, Message, type OscError, Server, type Started } from '../../src/index.js';
-import { HANDSHAKE_TIMEOUT_MS, maxPieces } from '../../src/transport/ws.js';
+import { HANDSHAKE_TIMEOUT_MS } from '../../src/transport/ws.js';
+import { maxPieces } from '../../src/transport/ws-link.js';
 import { take, until, within } from '../helpers/async.js';
 import { held } from '../helpers/memory.js';
 
