@@ -114,6 +114,24 @@ export { type DiscoveryErrorCode, OscDiscoveryError } from './oscquery/mdns-erro
 export { type OscQueryOptions, OscQueryServer } from './oscquery/server.js';
 export { SERVICE_TYPES, type ServiceType } from './oscquery/service-types.js';
 export type { Access, HostInfo, RangeEntry, RemoteNode, RemoteRange } from './oscquery/tree.js';
+export {
+  type LatenessStats,
+  OscRecordingError,
+  RECORDING_VERSION,
+  type RecordedPacket,
+  type Recorder,
+  type RecorderStats,
+  type RecordingErrorCode,
+  type RecordingHeader,
+  type RecordingSource,
+  type RecordOptions,
+  type Replayer,
+  type ReplayOptions,
+  type ReplayStats,
+  readRecording,
+  record,
+  replay,
+} from './record/index.js';
 export type { DispatchStats } from './server/dispatch-stats.js';
 export {
   type OscErrorCode,

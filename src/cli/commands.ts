@@ -5,10 +5,14 @@ import { DISCOVER_USAGE, discover } from './discover.js';
 import { DUMP_USAGE, dump } from './dump.js';
 import type { Io } from './io.js';
 import { QUERY_USAGE, query } from './query.js';
+import { RECORD_USAGE, recordCommand } from './record.js';
+import { REPLAY_USAGE, replayCommand } from './replay.js';
 import { SEND_USAGE, send } from './send.js';
 
 export const USAGE = `Usage: aiolo dump ...   receive OSC and print it, as liblo's oscdump
        aiolo send ...   send an OSC message, as liblo's oscsend
+       aiolo record ... record OSC packets to a file, losslessly, with their timing
+       aiolo replay ... send a recording again, with its timing
        aiolo bridge ... forward OSC from one endpoint to another, replies back to each client
        aiolo discover ... list OSC and OSCQuery services (mDNS / DNS-SD) as they come and go
        aiolo query ...  print an OSCQuery server's namespace
@@ -17,6 +21,8 @@ export const USAGE = `Usage: aiolo dump ...   receive OSC and print it, as liblo
 
 ${DUMP_USAGE}
 ${SEND_USAGE}
+${RECORD_USAGE}
+${REPLAY_USAGE}
 ${BRIDGE_USAGE}
 ${DISCOVER_USAGE}
 ${QUERY_USAGE}`;
@@ -35,6 +41,10 @@ export async function main(argv: readonly string[], io: Io, signal?: AbortSignal
       return dump(rest, io, signal);
     case 'send':
       return send(rest, io);
+    case 'record':
+      return recordCommand(rest, io, signal);
+    case 'replay':
+      return replayCommand(rest, io, signal);
     case 'bridge':
       return bridgeCommand(rest, io, signal);
     case 'discover':
