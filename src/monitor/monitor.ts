@@ -10,6 +10,8 @@ import type { Counters, ServerView } from './protocol.js';
 export const PACKET_QUEUE = 4096;
 /** ...or this many bytes (estimated), whichever first. */
 export const PACKET_QUEUE_BYTES = 8 * 1024 * 1024;
+/** SO_RCVBUF asked for UDP (the kernel caps it at net.core.rmem_max): bursts wait there, not dropped. */
+export const RECV_BUFFER = 4 * 1024 * 1024;
 
 export interface MonitorOptions {
   /** Where to listen for OSC: liblo URLs, any transport aiolo has. */
@@ -30,7 +32,7 @@ export interface Monitor {
 
 export async function startMonitor(options: MonitorOptions): Promise<Monitor> {
   const aggregator = new Aggregator();
-  const servers = options.urls.map((url) => new Server({ url, queue: false }));
+  const servers = options.urls.map((url) => new Server({ url, queue: false, recvBufferSize: RECV_BUFFER }));
   const subs: Subscription<ReceivedPacket, null>[] = [];
   const consuming: Promise<void>[] = [];
   let http: Http | undefined;
