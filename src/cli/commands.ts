@@ -4,6 +4,7 @@ import { BRIDGE_USAGE, bridgeCommand } from './bridge.js';
 import { DISCOVER_USAGE, discover } from './discover.js';
 import { DUMP_USAGE, dump } from './dump.js';
 import type { Io } from './io.js';
+import { MONITOR_USAGE, monitor } from './monitor.js';
 import { QUERY_USAGE, query } from './query.js';
 import { RECORD_USAGE, recordCommand } from './record.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
@@ -16,6 +17,7 @@ export const USAGE = `Usage: aiolo dump ...   receive OSC and print it, as liblo
        aiolo bridge ... forward OSC from one endpoint to another, replies back to each client
        aiolo discover ... list OSC and OSCQuery services (mDNS / DNS-SD) as they come and go
        aiolo query ...  print an OSCQuery server's namespace
+       aiolo monitor ... a live web page of the OSC arriving: log, table, plots, counters
        aiolo <command> --help
        aiolo --version
 
@@ -25,7 +27,8 @@ ${RECORD_USAGE}
 ${REPLAY_USAGE}
 ${BRIDGE_USAGE}
 ${DISCOVER_USAGE}
-${QUERY_USAGE}`;
+${QUERY_USAGE}
+${MONITOR_USAGE}`;
 
 /** The package's version, from its package.json (two levels up from both src/cli and dist/cli). */
 export function version(): string {
@@ -51,6 +54,8 @@ export async function main(argv: readonly string[], io: Io, signal?: AbortSignal
       return discover(rest, io, signal);
     case 'query':
       return query(rest, io, signal);
+    case 'monitor':
+      return monitor(rest, io, signal);
     case '-h':
     case '--help':
       io.stdout.write(USAGE);
