@@ -6,9 +6,11 @@ import { DUMP_USAGE, dump } from './dump.js';
 import type { Io } from './io.js';
 import { QUERY_USAGE, query } from './query.js';
 import { SEND_USAGE, send } from './send.js';
+import { SENDFILE_USAGE, sendfile } from './sendfile.js';
 
 export const USAGE = `Usage: aiolo dump ...   receive OSC and print it, as liblo's oscdump
        aiolo send ...   send an OSC message, as liblo's oscsend
+       aiolo sendfile ... send the messages of an oscdump text file, timed, as liblo's oscsendfile
        aiolo bridge ... forward OSC from one endpoint to another, replies back to each client
        aiolo discover ... list OSC and OSCQuery services (mDNS / DNS-SD) as they come and go
        aiolo query ...  print an OSCQuery server's namespace
@@ -17,6 +19,7 @@ export const USAGE = `Usage: aiolo dump ...   receive OSC and print it, as liblo
 
 ${DUMP_USAGE}
 ${SEND_USAGE}
+${SENDFILE_USAGE}
 ${BRIDGE_USAGE}
 ${DISCOVER_USAGE}
 ${QUERY_USAGE}`;
@@ -35,6 +38,8 @@ export async function main(argv: readonly string[], io: Io, signal?: AbortSignal
       return dump(rest, io, signal);
     case 'send':
       return send(rest, io);
+    case 'sendfile':
+      return sendfile(rest, io);
     case 'bridge':
       return bridgeCommand(rest, io, signal);
     case 'discover':
