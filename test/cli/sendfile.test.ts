@@ -331,6 +331,21 @@ describe('differences from oscsendfile, by choice', () => {
   });
 });
 
+describe('differences from oscsendfile, by necessity', () => {
+  test('bytes that are not UTF-8: oscsendfile sends them raw, aiolo sends U+FFFD', async (t) => {
+    if (!needPeer(t, OSCSENDFILE)) return;
+    const path = await file(Buffer.from('/u s a\xffb\n', 'latin1'));
+    const liblo = await sendTo('liblo', [path], 1);
+    const ours = await sendTo('aiolo', [path], 1);
+    const value = (o: Outcome) => {
+      const bytes = o.packets[0]?.bytes as Buffer;
+      return bytes.subarray(bytes.indexOf(',s\0\0') + 4).toString('hex');
+    };
+    assert.equal(value(liblo), '61ff6200');
+    assert.equal(value(ours), '61efbfbd62000000');
+  });
+});
+
 describe('aiolo dump → aiolo sendfile → aiolo dump', () => {
   test('the same lines, bundles kept together, spacing kept', { timeout: 20_000 }, async () => {
     const dumpInto = async () => {
