@@ -9,9 +9,11 @@ import { QUERY_USAGE, query } from './query.js';
 import { RECORD_USAGE, recordCommand } from './record.js';
 import { REPLAY_USAGE, replayCommand } from './replay.js';
 import { SEND_USAGE, send } from './send.js';
+import { SENDFILE_USAGE, sendfile } from './sendfile.js';
 
 export const USAGE = `Usage: aiolo dump ...   receive OSC and print it, as liblo's oscdump
        aiolo send ...   send an OSC message, as liblo's oscsend
+       aiolo sendfile ... send the messages of an oscdump text file, timed, as liblo's oscsendfile
        aiolo record ... record OSC packets to a file, losslessly, with their timing
        aiolo replay ... send a recording again, with its timing
        aiolo bridge ... forward OSC from one endpoint to another, replies back to each client
@@ -23,6 +25,7 @@ export const USAGE = `Usage: aiolo dump ...   receive OSC and print it, as liblo
 
 ${DUMP_USAGE}
 ${SEND_USAGE}
+${SENDFILE_USAGE}
 ${RECORD_USAGE}
 ${REPLAY_USAGE}
 ${BRIDGE_USAGE}
@@ -44,6 +47,8 @@ export async function main(argv: readonly string[], io: Io, signal?: AbortSignal
       return dump(rest, io, signal);
     case 'send':
       return send(rest, io);
+    case 'sendfile':
+      return sendfile(rest, io);
     case 'record':
       return recordCommand(rest, io, signal);
     case 'replay':

@@ -47,6 +47,13 @@ export const OSCDUMP: Peer = {
   available: onPath('oscdump'),
 };
 
+export const OSCSENDFILE: Peer = {
+  name: 'oscsendfile',
+  command: 'oscsendfile',
+  debianPackages: 'liblo-tools',
+  available: onPath('oscsendfile'),
+};
+
 /** Debian's pyliblo, which only the system Python has. */
 export const PYLIBLO: Peer = {
   name: 'python3-liblo',
