@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { StartError } from '../transport/errors.js';
 
 export interface PageAssets {
   readonly html: Uint8Array;
@@ -44,7 +45,7 @@ export async function buildPage(): Promise<{ js: Uint8Array; css: Uint8Array }> 
     },
   });
   const js = result.outputFiles[0]?.contents;
-  if (js === undefined) throw new Error('esbuild produced no script for the monitor page');
+  if (js === undefined) throw new StartError('ERR_OSC_START_FAILED', 'esbuild produced no script for the monitor page');
   const css = await readFile(require.resolve('uplot/dist/uPlot.min.css'));
   return { js, css };
 }

@@ -27,6 +27,8 @@ test('src/ throws and rejects with no built-in Error, TypeError or RangeError', 
   const offenders: string[] = [];
   for (const file of files) {
     const name = relative(SRC, file).split('\\').join('/');
+    // the monitor's page script runs in the browser, not in a user's program: its errors are the page's
+    if (name.startsWith('monitor/page/')) continue;
     const text = (await readFile(file, 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
     for (const m of text.matchAll(BUILTIN_THROW)) offenders.push(`${name}: ${m[0]}`);
   }
