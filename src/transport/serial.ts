@@ -133,14 +133,19 @@ let loaded: SerialPortModule | Error | undefined;
 
 function load(): SerialPortModule | Error {
   if (loaded === undefined) {
-    try {
-      loaded = createRequire(import.meta.url)(packageName) as SerialPortModule;
-      if (typeof loaded.SerialPort !== 'function') throw new Error('it has no SerialPort class');
-    } catch (err) {
-      loaded = new Error(
-        `osc.serial:// needs the optional package serialport (with its native part @serialport/bindings-cpp), which is not installed or did not load: npm install serialport (${(err as Error).message})`,
-        { cause: err },
+    const unavailable = (why: string, cause: unknown) =>
+      new Error(
+        `osc.serial:// needs the optional package serialport (with its native part @serialport/bindings-cpp), which is not installed or did not load: npm install serialport (${why})`,
+        { cause },
       );
+    try {
+      const lib = createRequire(import.meta.url)(packageName) as Partial<SerialPortModule>;
+      loaded =
+        typeof lib.SerialPort === 'function'
+          ? (lib as SerialPortModule)
+          : unavailable('it has no SerialPort class', undefined);
+    } catch (err) {
+      loaded = unavailable((err as Error).message, err);
     }
   }
   return loaded;

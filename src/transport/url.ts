@@ -20,9 +20,9 @@ export interface ParsedUrl {
   /**
    * `osc.serial://` URLs: the query's parameters (`?baud=115200&parity=even` gives
    * `{ baud: '115200', parity: 'even' }`), names lower-cased, values as written (decoded); other
-   * schemes: undefined.
+   * schemes have none.
    */
-  readonly query: Readonly<Record<string, string>> | undefined;
+  readonly query?: Readonly<Record<string, string>>;
 }
 
 function bad(url: string, why: string): never {
@@ -65,7 +65,7 @@ export function parseUrl(url: string): ParsedUrl {
     // liblo's own server URLs have four slashes (osc.unix:////tmp/x): one path, not two
     path = path.replace(/^\/+/, '/');
     if (path === '/') bad(url, 'a unix URL needs a socket path');
-    return { proto, host, port: undefined, path, query: undefined };
+    return { proto, host, port: undefined, path };
   }
   if (proto === 'serial') return parseSerial(url, rest);
   const slash = rest.indexOf('/', rest.startsWith('[') ? rest.indexOf(']') : 0);
@@ -96,7 +96,7 @@ export function parseUrl(url: string): ParsedUrl {
     // the HTTP path the WebSocket is upgraded at; a query or fragment is not part of it
     path = slash < 0 ? '/' : (rest.slice(slash).split(/[?#]/)[0] as string);
   }
-  return { proto, host, port, path, query: undefined };
+  return { proto, host, port, path };
 }
 
 /**
