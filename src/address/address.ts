@@ -12,6 +12,7 @@ import { SendError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
 import { type Link, type LinkHandlers, SERVER_LINK, type ServerLink, type Sink } from '../transport/link.js';
 import { Sender } from '../transport/sender.js';
+import { openSerial, SerialLink, type SerialSettings } from '../transport/serial.js';
 import { type StreamLimits, StreamLink } from '../transport/stream.js';
 import { closeUdp, interfaceAddress, isBroadcastAddress, resolveHost, sendUdp } from '../transport/udp.js';
 import { openUnixClient, type UnixClient } from '../transport/unix.js';
@@ -57,8 +58,11 @@ export class Address extends Sender implements AsyncDisposable {
   readonly proto: string;
   readonly host: string | undefined;
   readonly port: number | undefined;
-  /** The socket path of a Unix address. */
+  /** The socket path of a Unix address; the device of a serial one. */
   readonly path: string | undefined;
+  readonly #serial: SerialSettings | undefined;
+  /** The link is a server's (its own serial device): this address sends on it and does not close it. */
+  #borrowed = false;
   readonly #options: AddressOptions;
   readonly #reply: Sink | undefined;
   #udp: { socket: DatagramSocket; own: boolean; address: string } | undefined;
@@ -86,6 +90,7 @@ export class Address extends Sender implements AsyncDisposable {
     this.host = c.host;
     this.port = c.port;
     this.path = c.path;
+    this.#serial = c.serial;
   }
 
   /** Whether `close()` was called. A closed address refuses to send. */
@@ -115,6 +120,7 @@ export class Address extends Sender implements AsyncDisposable {
       }
       case 'tcp':
       case 'ws':
+      case 'serial':
         return this.#sendLink(packet);
       case 'unix':
         return this.#sendUnix(packet);
@@ -122,7 +128,7 @@ export class Address extends Sender implements AsyncDisposable {
         return Promise.reject(
           new SendError(
             'ERR_OSC_UNKNOWN_PROTOCOL',
-            `protocol '${this.proto}' is not supported; use udp, tcp, unix or ws`,
+            `protocol '${this.proto}' is not supported; use udp, tcp, unix, ws or serial`,
           ),
         );
     }
@@ -211,17 +217,27 @@ export class Address extends Sender implements AsyncDisposable {
     return (await this.#linkOpening).write(packet);
   }
 
-  /** TCP and WebSocket: whether a connection is open now (one opens on the next send otherwise). */
+  /**
+   * TCP and WebSocket: whether a connection is open now (one opens on the next send otherwise).
+   * Serial: whether the device is open now (once opened, it is reopened on its own when lost).
+   */
   get connected(): boolean {
-    return this.#link !== undefined && !this.#link.closed;
+    const link = this.#link;
+    if (link instanceof SerialLink) return link.connected;
+    return link !== undefined && !link.closed;
   }
 
   async #openLink(): Promise<Link> {
     try {
       const server = this.#options.server?.[SERVER_LINK];
-      const link = this.proto === 'ws' ? await this.#openWs(server) : await this.#openTcp(server);
+      const link =
+        this.proto === 'ws'
+          ? await this.#openWs(server)
+          : this.proto === 'serial'
+            ? await this.#openSerial(server)
+            : await this.#openTcp(server);
       if (this.#closed) {
-        await link.close();
+        if (!this.#borrowed) await link.close();
         throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
       }
       this.#link = link;
@@ -252,6 +268,32 @@ export class Address extends Sender implements AsyncDisposable {
       new StreamLink(socket, { maxFrame, writeFraming: framing, limits: this.#limits, client: true, handlers });
     // without a server, what the peer sends back goes to requests waiting for a reply
     return server !== undefined ? server.adopt(make) : make(this.#ownHandlers, DEFAULT_MAX_PACKET_SIZE);
+  }
+
+  /**
+   * A serial device: the server's own when this address sends from the server that has it open
+   * (a device is opened once), else opened here — adopted by the server sent from, if any, which
+   * then dispatches what the board sends. It stays open, reopening itself when lost, until close().
+   */
+  async #openSerial(server: ServerLink | undefined): Promise<Link> {
+    const settings = this.#serial as SerialSettings;
+    const own = server?.serialLink;
+    if (own !== undefined && !own.closed && own.path === settings.path) {
+      this.#borrowed = true;
+      return own;
+    }
+    if (this.#borrowed) {
+      // the server whose device this address sent on has stopped: the device is not ours to open
+      throw new SendError('ERR_OSC_CLOSED', `the server ${this.url} is sent from is not running`);
+    }
+    this.#borrowed = false;
+    const make = (handlers: LinkHandlers, maxFrame: number) =>
+      new SerialLink({ settings, handlers, maxFrame, limits: this.#limits, keepAlive: server !== undefined });
+    return openSerial(
+      () => (server !== undefined ? server.adopt(make) : make(this.#ownHandlers, DEFAULT_MAX_PACKET_SIZE)),
+      settings.path,
+      'send',
+    );
   }
 
   async #openWs(server: ServerLink | undefined): Promise<Link> {
@@ -297,7 +339,7 @@ export class Address extends Sender implements AsyncDisposable {
     this.#unix = undefined;
     await Promise.all([
       udp?.own ? closeUdp(udp.socket) : undefined,
-      link?.close(),
+      this.#borrowed ? undefined : link?.close(),
       unix?.then((c) => c.close()).catch(() => undefined),
     ]);
   }
@@ -366,7 +408,7 @@ export class Address extends Sender implements AsyncDisposable {
   /** Which messages at the reply path count as replies: for a server's, those from this peer. */
   #replyFilter(): ((candidate: ReplyCandidate) => boolean) | undefined {
     if (this.#options.server === undefined) return undefined; // our own socket: only the peer knows it
-    if (this.proto === 'tcp' || this.proto === 'ws') {
+    if (this.proto === 'tcp' || this.proto === 'ws' || this.proto === 'serial') {
       return (c) => {
         const connection = (c as { connection?: unknown }).connection;
         return connection !== undefined && connection === this.#link;
@@ -387,10 +429,13 @@ export class Address extends Sender implements AsyncDisposable {
     }
     if (this.#closed) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
     const server = this.#options.server;
-    if (this.proto === 'udp' || this.proto === 'tcp' || this.proto === 'ws') {
+    if (this.proto === 'udp' || this.proto === 'tcp' || this.proto === 'ws' || this.proto === 'serial') {
       if (server !== undefined) return server[SERVER_LINK].watch(waiter.path, (m) => waiter.offer(m));
     } else {
-      throw new SendError('ERR_OSC_NO_REPLY_PATH', `requests are made over UDP, TCP or WebSocket, not ${this.proto}`);
+      throw new SendError(
+        'ERR_OSC_NO_REPLY_PATH',
+        `requests are made over UDP, TCP, WebSocket or serial, not ${this.proto}`,
+      );
     }
     if (this.proto === 'udp') {
       if (this.#udp === undefined) this.#udpOpening ??= this.#openUdp();

@@ -4,6 +4,7 @@ import { DEFAULT_MAX_PACKET_SIZE } from '../codec/decode.js';
 import { OscConfigError } from '../transport/errors.js';
 import type { HasServerLink, Sink } from '../transport/link.js';
 import { checkOptionNames } from '../transport/options.js';
+import { type SerialSettings, serialSettings, serialUrl } from '../transport/serial.js';
 import type { StreamLimits } from '../transport/stream.js';
 import { interfaceAddress } from '../transport/udp.js';
 import { formatUrl, parsePort, parseUrl } from '../transport/url.js';
@@ -20,7 +21,10 @@ export type AddressTarget =
 
 /** Options of `new Address(target, options)`: TCP framing and write limits, multicast sending, the Server to send from. */
 export interface AddressOptions {
-  /** TCP: frame packets with SLIP (OSC 1.1) instead of an int32 length prefix (OSC 1.0, liblo's default). */
+  /**
+   * TCP: frame packets with SLIP (OSC 1.1) instead of an int32 length prefix (OSC 1.0, liblo's
+   * default). (Serial addresses always speak SLIP.)
+   */
   readonly slip?: boolean | undefined;
   /** TCP and WebSocket: disable Nagle's algorithm, so each packet leaves at once. Default true. */
   readonly noDelay?: boolean | undefined;
@@ -88,13 +92,15 @@ export interface AddressConfig {
   readonly host: string | undefined;
   readonly port: number | undefined;
   readonly path: string | undefined;
+  /** A serial address's device and line settings. */
+  readonly serial: SerialSettings | undefined;
   /** A message's reply address: where its sends go, made by the server that received it. */
   readonly reply: Sink | undefined;
   readonly maxPacketSize: number;
   readonly limits: StreamLimits;
 }
 
-type Where = Pick<AddressConfig, 'proto' | 'host' | 'port' | 'path'>;
+type Where = Pick<AddressConfig, 'proto' | 'host' | 'port' | 'path' | 'serial'>;
 
 /**
  * Checks an Address's target and options and resolves them: which transport, where, and the
@@ -140,12 +146,14 @@ export function configure(target: AddressTarget | ReplyTarget | string, options:
       host: undefined,
       port: undefined,
       path: undefined,
+      serial: undefined,
       reply: sink,
       ...limits,
     };
   }
   const where = whereTo(target);
-  const url = formatUrl(where.proto, where.host, where.port, where.path);
+  const url =
+    where.serial !== undefined ? serialUrl(where.serial) : formatUrl(where.proto, where.host, where.port, where.path);
   checkOptions(where.proto, url, where.port, options);
   return { ...where, url, reply: undefined, ...limits };
 }
@@ -158,6 +166,10 @@ function whereTo(target: AddressTarget): Where {
       throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `give either url or ${extra.join('/')}, not both`);
     }
     const parsed = parseUrl(target.url);
+    if (parsed.proto === 'serial') {
+      const serial = serialSettings(parsed, target.url);
+      return { proto: 'serial', host: undefined, port: undefined, path: serial.path, serial };
+    }
     if (parsed.proto !== 'unix' && parsed.port === undefined) {
       throw new OscConfigError(
         'ERR_OSC_INVALID_URL',
@@ -169,9 +181,12 @@ function whereTo(target: AddressTarget): Where {
       host: parsed.host ?? (parsed.proto === 'unix' ? undefined : 'localhost'),
       port: parsed.port,
       path: parsed.path,
+      serial: undefined,
     };
   }
-  if ('path' in target) return { proto: 'unix', host: undefined, port: undefined, path: target.path };
+  if ('path' in target) {
+    return { proto: 'unix', host: undefined, port: undefined, path: target.path, serial: undefined };
+  }
   if (!('port' in target) || target.port === undefined) {
     throw new OscConfigError(
       'ERR_OSC_INVALID_OPTIONS',
@@ -186,7 +201,7 @@ function whereTo(target: AddressTarget): Where {
     );
   }
   const port = parsePort(target.port, 'Address');
-  return { proto, host: target.host ?? 'localhost', port, path: proto === 'ws' ? '/' : undefined };
+  return { proto, host: target.host ?? 'localhost', port, path: proto === 'ws' ? '/' : undefined, serial: undefined };
 }
 
 /** The options that fit only some transports, or only an address with a socket of its own. */
@@ -198,8 +213,11 @@ function checkOptions(proto: string, url: string, port: number | undefined, opti
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < 0 || ttl > 255)) {
     throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `ttl is an integer from 0 to 255, got ${ttl}`);
   }
-  if (options.slip && proto !== 'tcp') {
-    throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', 'slip framing is for TCP addresses');
+  if (options.slip && proto !== 'tcp' && proto !== 'serial') {
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      'slip framing is for TCP addresses (serial ones always use it)',
+    );
   }
   if ((options.iface ?? options.ip) !== undefined) {
     if (proto !== 'udp') {

@@ -526,6 +526,13 @@ export async function bridge(
 ): Promise<Bridge> {
   const config = configure(options);
   const target = new Address(to, config.address);
+  if (target.proto === 'serial') {
+    // each client has an upstream of its own, and a device is opened once: a board cannot be TO
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      `bridge: a serial device (${target.url}) cannot be TO, which each client reaches through an upstream of its own, and a device opens once; make it FROM (aiolo bridge ${target.url} osc.udp://localhost:57120), or serve the board and your clients from one program (see the README, Serial)`,
+    );
+  }
   let server: Server | undefined;
   try {
     // bundles are forwarded as they come, not held for their time: the far side schedules them

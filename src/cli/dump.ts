@@ -25,7 +25,8 @@ Receive OpenSound Control messages and dump them to standard output, as liblo's 
 port    : the UDP port to listen on (all interfaces)
 group   : a multicast group to join on that port
 url     : a liblo URL: UDP "osc.udp://:9000", multicast "osc.udp://224.0.1.9:9000",
-          TCP "osc.tcp://:9000" (length-prefixed or SLIP, detected), Unix "osc.unix:///tmp/x.sock"
+          TCP "osc.tcp://:9000" (length-prefixed or SLIP, detected), Unix "osc.unix:///tmp/x.sock",
+          serial "osc.serial:///dev/ttyACM0?baud=115200" (SLIP, as CNMAT's OSC for Arduino)
 
 Stops on SIGINT or SIGTERM, having written everything received.
 `;
@@ -93,7 +94,7 @@ export async function dump(argv: readonly string[], io: Io, signal?: AbortSignal
   } catch (err) {
     // liblo says which protocol it could not serve before oscdump gives up
     const scheme = /^osc\.([^:/]*):\/\//.exec(o.port)?.[1];
-    const served = scheme !== undefined && ['udp', 'tcp', 'unix'].includes(scheme);
+    const served = scheme !== undefined && ['udp', 'tcp', 'unix', 'serial'].includes(scheme);
     if (o.group === undefined && !/^[0-9]/.test(o.port) && !served) {
       io.stderr.write(`liblo: protocol '${scheme ?? '(null)'}' not supported by this version\n`);
     } else if (o.group !== undefined && isIP(o.group) !== 4) {

@@ -25,6 +25,8 @@ Send an OpenSound Control message, as liblo's oscsend does.
 
 url     : a liblo URL: UDP "osc.udp://localhost:9000", multicast "osc.udp://224.0.1.9:9000",
           TCP "osc.tcp://localhost:9000", Unix "osc.unix:///tmp/x.sock",
+          serial "osc.serial:///dev/ttyACM0?baud=115200" (SLIP; a board that resets when
+          the port opens may miss it),
           file "file:///tmp/dump.osc" (writes the packet), or - (writes it to stdout)
 address : the OSC address the message is sent to
 types   : the types of the values that follow
@@ -225,7 +227,7 @@ function parseTarget(rest: readonly string[]): { target: Target; pathAt: number 
       return { target: { kind: 'file', path: first.slice('file://'.length) }, pathAt: 1 };
     }
     const scheme = /^osc\.([^:/]*):\/\//.exec(first)?.[1];
-    if (scheme === undefined || !['udp', 'tcp', 'unix'].includes(scheme)) {
+    if (scheme === undefined || !['udp', 'tcp', 'unix', 'serial'].includes(scheme)) {
       return [`liblo: protocol '${scheme ?? '(null)'}' not supported by this version`, `Failed to open ${first}`];
     }
     return { target: { kind: 'url', url: first }, pathAt: 1 };

@@ -65,7 +65,7 @@ export class Connections {
   }
 
   #framingError(err: FramingError, link: Link): OscDecodeError {
-    const what = link.proto === 'ws' ? 'WebSocket message' : 'TCP frame';
+    const what = link.proto === 'ws' ? 'WebSocket message' : link.proto === 'serial' ? 'SLIP frame' : 'TCP frame';
     switch (err.code) {
       case 'ERR_OSC_TRUNCATED':
         return new OscDecodeError(
@@ -83,7 +83,9 @@ export class Connections {
         return new OscDecodeError(
           'ERR_OSC_TOO_LARGE',
           0,
-          `${what} of ${err.size} bytes exceeds maxPacketSize ${this.#maxFrame}; closing the connection`,
+          link.proto === 'serial'
+            ? `a ${what} from ${link.remoteAddress} passed maxPacketSize ${this.#maxFrame}; it is skipped up to the next END`
+            : `${what} of ${err.size} bytes exceeds maxPacketSize ${this.#maxFrame}; closing the connection`,
         );
     }
   }

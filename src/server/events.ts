@@ -46,11 +46,15 @@ export interface ServerEvents {
   route: [route: Route];
   /** A route was removed (`unroute()`). */
   unroute: [route: Route];
-  /** A TCP or WebSocket connection was accepted; `source` replies on it. */
+  /**
+   * A TCP or WebSocket connection was accepted; `source` replies on it. A serial server: its device
+   * opened (at `start()`, and each time it comes back after being lost).
+   */
   connection: [source: Address];
   /**
    * A connection the server accepted is gone (the peer closed it, a limit did, or the server
-   * stopped); `source.url` is the one `'connection'` gave.
+   * stopped); `source.url` is the one `'connection'` gave. A serial server: its device was lost
+   * (unplugged, reset) or closed by `stop()`; a lost device is opened again on its own.
    */
   disconnect: [source: Address];
   /** A TCP connection was closed at once: `maxConnections` were already open. */

@@ -4,6 +4,7 @@ import type { Socket as DatagramSocket } from 'node:dgram';
 import { KernelDrops } from '../transport/drops.js';
 import { StartError } from '../transport/errors.js';
 import type { ConnectionHost } from '../transport/link.js';
+import { openSerial, SerialLink, type SerialSettings } from '../transport/serial.js';
 import { listenTcp } from '../transport/tcp.js';
 import { bindUdp, closeUdp } from '../transport/udp.js';
 import { bindUnix, type UnixServer } from '../transport/unix.js';
@@ -27,6 +28,8 @@ export interface Listening {
   /** Datagram transports: the socket replies (and addresses sending from the server) go out through. */
   readonly udp?: DatagramSocket | undefined;
   readonly unix?: UnixServer | undefined;
+  /** A serial server's device: addresses to the same device send on it. */
+  readonly serial?: SerialLink | undefined;
   /** The kernel's count of datagrams it dropped, where it tells. */
   readonly drops?: KernelDrops | undefined;
   /** Stops listening. Connections are the server's to close (it closes them meanwhile). */
@@ -97,6 +100,35 @@ export const TRANSPORTS: Readonly<Record<Proto, Listen>> = {
       url: formatUrl('ws', displayHost(shared ?? c.host), listener.port, c.path),
       close: () => listener.close(),
     };
+  },
+
+  // One device, one link for the server's lifetime: 'connection' each time the device opens,
+  // 'disconnect' each time it is lost; it reopens on its own (serial.ts).
+  async serial(c, host) {
+    const settings = c.serial as SerialSettings;
+    const limits = {
+      maxWriteBuffer: c.tcp.maxWriteBuffer,
+      writeTimeout: c.tcp.writeTimeout,
+      idleTimeout: c.tcp.idleTimeout,
+    };
+    const link = await openSerial(
+      () =>
+        host.adopt(
+          (handlers, maxFrame) =>
+            new SerialLink({
+              settings,
+              handlers,
+              maxFrame,
+              limits,
+              keepAlive: true,
+              events: { opened: (l) => host.accepted(l), lost: (l) => host.lost(l) },
+            }),
+          undefined,
+        ),
+      settings.path,
+      'start',
+    );
+    return { port: 0, url: link.url, serial: link, close: () => link.close() };
   },
 };
 

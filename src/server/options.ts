@@ -5,6 +5,7 @@ import { MultiCast } from '../address/multicast.js';
 import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_PACKET_SIZE } from '../codec/decode.js';
 import { OscConfigError } from '../transport/errors.js';
 import { checkOptionNames } from '../transport/options.js';
+import { type SerialSettings, serialSettings } from '../transport/serial.js';
 import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_WRITE_BUFFER, DEFAULT_WRITE_TIMEOUT } from '../transport/stream.js';
 import type { TcpListenLimits } from '../transport/tcp.js';
 import { isMulticastAddress, isProto, type Proto, parsePort, parseUrl } from '../transport/url.js';
@@ -31,12 +32,13 @@ export const DEFAULT_SOCKET_MODE = 0o600;
 export interface ServerOptions {
   /**
    * A liblo URL: `osc.udp://:9000`, `osc.tcp://127.0.0.1:0`, `osc.unix:///tmp/x.sock`,
-   * `osc.udp://224.0.1.9:9000` (a group), `osc.ws://:8080/osc` (WebSocket at that HTTP path).
+   * `osc.udp://224.0.1.9:9000` (a group), `osc.ws://:8080/osc` (WebSocket at that HTTP path),
+   * `osc.serial:///dev/ttyACM0?baud=115200` (a serial device, SLIP-framed; see the README).
    */
   readonly url?: string | undefined;
   /** Port to listen on (0: any free port), or a socket path (`/tmp/x.sock`) for a Unix server. */
   readonly port?: number | string | undefined;
-  /** `'udp'` (default), `'tcp'`, `'unix'` or `'ws'`. */
+  /** `'udp'` (default), `'tcp'`, `'unix'` or `'ws'`; a serial server is given by `url`. */
   readonly proto?: Proto | undefined;
   /** WebSocket: the HTTP path connections are upgraded at (default `/`); other paths are answered 404. */
   readonly path?: string | undefined;
@@ -120,9 +122,11 @@ export interface ServerConfig {
   readonly proto: string;
   readonly host: string | undefined;
   readonly port: number;
-  /** The socket path of a Unix server; the HTTP path of a WebSocket server. */
+  /** The socket path of a Unix server; the HTTP path of a WebSocket server; a serial server's device. */
   readonly path: string | undefined;
   readonly multicast: MultiCast | undefined;
+  /** A serial server's device and line settings. */
+  readonly serial: SerialSettings | undefined;
   readonly httpServer: HttpServer | undefined;
   readonly queue: boolean;
   readonly coerce: boolean;
@@ -247,7 +251,7 @@ function maxConnections(proto: string, asked: number | undefined, maxPacketSize:
   return asked;
 }
 
-type Where = Pick<ServerConfig, 'proto' | 'host' | 'port' | 'path' | 'multicast'>;
+type Where = Pick<ServerConfig, 'proto' | 'host' | 'port' | 'path' | 'multicast' | 'serial'>;
 
 /** Where the server listens: from `multicast`, `url`, or `port`/`proto`/`host`. */
 function where(options: ServerOptions): Where {
@@ -281,11 +285,18 @@ function place(options: ServerOptions): Where {
       port: options.multicast.port,
       path: undefined,
       multicast: options.multicast,
+      serial: undefined,
     };
   }
   if (options.url !== undefined) {
     const u = parseUrl(options.url);
-    if (u.proto === 'unix') return { proto: 'unix', host: undefined, port: 0, path: u.path, multicast: undefined };
+    if (u.proto === 'unix') {
+      return { proto: 'unix', host: undefined, port: 0, path: u.path, multicast: undefined, serial: undefined };
+    }
+    if (u.proto === 'serial') {
+      const serial = serialSettings(u, options.url);
+      return { proto: 'serial', host: undefined, port: 0, path: serial.path, multicast: undefined, serial };
+    }
     // as in liblo, a server URL's host that is a multicast group means "join it"
     if (u.host !== undefined && isMulticastAddress(u.host)) {
       return {
@@ -294,21 +305,31 @@ function place(options: ServerOptions): Where {
         port: u.port ?? 0,
         path: undefined,
         multicast: new MultiCast(u.host, { port: u.port ?? 0 }),
+        serial: undefined,
       };
     }
-    return { proto: u.proto, host: u.host, port: u.port ?? 0, path: u.path, multicast: undefined };
+    return { proto: u.proto, host: u.host, port: u.port ?? 0, path: u.path, multicast: undefined, serial: undefined };
   }
   // a shared HTTP server means WebSocket
   const proto = options.proto ?? (options.httpServer !== undefined ? 'ws' : undefined);
   if (proto !== undefined && !isProto(proto)) {
-    throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `proto is 'udp', 'tcp', 'unix' or 'ws', got ${String(proto)}`);
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      `proto is 'udp', 'tcp', 'unix', 'ws' or 'serial', got ${String(proto)}`,
+    );
+  }
+  if (proto === 'serial') {
+    throw new OscConfigError(
+      'ERR_OSC_INVALID_OPTIONS',
+      "a serial server is given by its URL: { url: 'osc.serial:///dev/ttyACM0?baud=115200' }",
+    );
   }
   const port = options.port;
   if (typeof port === 'string' && port.startsWith('/')) {
     if (proto !== undefined && proto !== 'unix') {
       throw new OscConfigError('ERR_OSC_INVALID_OPTIONS', `a socket path is for proto 'unix', not '${proto}'`);
     }
-    return { proto: 'unix', host: undefined, port: 0, path: port, multicast: undefined };
+    return { proto: 'unix', host: undefined, port: 0, path: port, multicast: undefined, serial: undefined };
   }
   if (proto === 'unix') {
     throw new OscConfigError(
@@ -322,5 +343,6 @@ function place(options: ServerOptions): Where {
     port: port === undefined ? 0 : parsePort(port, 'Server'),
     path: proto === 'ws' ? (options.path ?? '/') : undefined,
     multicast: undefined,
+    serial: undefined,
   };
 }

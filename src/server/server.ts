@@ -258,6 +258,14 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
       if (this.listenerCount('connection') > 0)
         this.emit('connection', sourceFor(this.#replies, { kind: 'link', link }));
     },
+    lost: (link) => {
+      if (this.listenerCount('disconnect') === 0) return;
+      try {
+        this.emit('disconnect', sourceFor(this.#replies, { kind: 'link', link }));
+      } catch (e) {
+        rethrowLater(e);
+      }
+    },
     refused: (remote) => {
       this.#stats.refused++;
       if (this.listenerCount('refused') > 0) this.emit('refused', remote);
@@ -307,6 +315,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
   get [SERVER_LINK](): ServerLink {
     return {
       datagramSocket: this.#listening?.udp,
+      serialLink: this.#listening?.serial,
       adopt: (make) => this.#connections.adopt(make, undefined),
       watch: (path, watcher) => this.#core.watch(path, watcher),
     };

@@ -9,9 +9,10 @@ export type StartErrorCode =
   | 'ERR_OSC_ADDRESS_IN_USE'
   | 'ERR_OSC_UNKNOWN_PROTOCOL'
   | 'ERR_OSC_UNIX_UNAVAILABLE'
+  | 'ERR_OSC_SERIAL_UNAVAILABLE'
   | 'ERR_OSC_START_FAILED';
 
-/** A server could not start: the port is taken, the socket path unusable, the scheme unknown... */
+/** A server could not start: the port is taken, the socket path unusable, the device absent, the scheme unknown... */
 export class StartError extends OscError {
   override readonly name = 'StartError';
   declare readonly code: StartErrorCode;
@@ -28,6 +29,7 @@ export type SendErrorCode =
   | 'ERR_OSC_CLOSED'
   | 'ERR_OSC_UNKNOWN_PROTOCOL'
   | 'ERR_OSC_UNIX_UNAVAILABLE'
+  | 'ERR_OSC_SERIAL_UNAVAILABLE'
   | 'ERR_OSC_WRITE_BUFFER_FULL'
   | 'ERR_OSC_WRITE_TIMEOUT';
 

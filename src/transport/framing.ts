@@ -203,15 +203,24 @@ export class LengthPrefixDecoder implements FrameDecoder {
 export class SlipDecoder implements FrameDecoder {
   readonly framing = 'slip' as const;
   readonly #maxFrame: number;
+  readonly #resync: boolean;
   #chunks: Uint8Array[] = [];
   #offset = 0; // read position in chunks[0]
   #frame: Uint8Array;
   #length = 0;
   #escaped = false;
+  /** (resync) The bytes up to the next END belong to a frame over the limit: they are dropped. */
+  #skipping = false;
   #size = 0;
 
-  constructor(maxFrame: number) {
+  /**
+   * With `resync`, a frame over `maxFrame` is reported (a `FramingError`) and its bytes dropped up
+   * to the next END, after which decoding goes on: a serial line has no connection to close, and a
+   * board that resets or babbles must not end the stream. Without it (TCP), the stream is broken.
+   */
+  constructor(maxFrame: number, options: { readonly resync?: boolean } = {}) {
     this.#maxFrame = maxFrame;
+    this.#resync = options.resync ?? false;
     this.#frame = new Uint8Array(Math.min(1024, maxFrame + 1));
   }
 
@@ -233,6 +242,10 @@ export class SlipDecoder implements FrameDecoder {
         const b = c[i] as number;
         if (b === END) {
           this.#consumed(c, i + 1);
+          if (this.#skipping) {
+            this.#skipping = false;
+            break; // the end of the oversized frame: what follows is read again
+          }
           const n = this.#length;
           this.#length = 0;
           this.#escaped = false;
@@ -247,6 +260,7 @@ export class SlipDecoder implements FrameDecoder {
           out.set(this.#frame.subarray(0, n));
           return out;
         }
+        if (this.#skipping) continue;
         let v = b;
         if (this.#escaped) {
           this.#escaped = false;
@@ -258,7 +272,14 @@ export class SlipDecoder implements FrameDecoder {
         }
         if (this.#length >= this.#maxFrame) {
           this.#consumed(c, i + 1);
-          return new FramingError(this.#length + 1);
+          const size = this.#length + 1;
+          if (this.#resync) {
+            this.#skipping = true;
+            this.#length = 0;
+            // the buffer grown for it is not kept either
+            if (this.#frame.length > SLIP_KEEP_MAX) this.#frame = new Uint8Array(Math.min(1024, this.#maxFrame + 1));
+          }
+          return new FramingError(size);
         }
         if (this.#length === this.#frame.length) {
           const grown = new Uint8Array(Math.min(this.#frame.length * 2, this.#maxFrame + 1));
@@ -295,7 +316,21 @@ export class SlipDecoder implements FrameDecoder {
  * After the first frame no END is needed: the previous frame's END has delimited it.
  */
 export function slipEncode(packet: Uint8Array, opening = false): Uint8Array {
-  const lead = opening && !startsWithBun(packet) ? 1 : 0;
+  return encodeSlip(packet, opening && !startsWithBun(packet));
+}
+
+/**
+ * SLIP-encodes one packet as CNMAT's OSC library for Arduino (`SLIPEncodedSerial`) does: END, the
+ * escaped packet, END — an END before and after every packet, whatever it starts with. A receiver
+ * that joins mid-stream, or a board that reset in the middle of a frame, is back in step at the
+ * next END. (For serial lines; TCP keeps {@link slipEncode}, which liblo 0.31 reads.)
+ */
+export function slipEncodeDoubleEnd(packet: Uint8Array): Uint8Array {
+  return encodeSlip(packet, true);
+}
+
+function encodeSlip(packet: Uint8Array, leadingEnd: boolean): Uint8Array {
+  const lead = leadingEnd ? 1 : 0;
   let n = lead + packet.length + 1;
   for (let i = 0; i < packet.length; i++) {
     const b = packet[i];
@@ -337,6 +372,10 @@ export function lengthPrefix(packet: Uint8Array): Uint8Array {
   return out;
 }
 
-export function decoderFor(framing: Framing, maxFrame: number): FrameDecoder {
-  return framing === 'slip' ? new SlipDecoder(maxFrame) : new LengthPrefixDecoder(maxFrame);
+export function decoderFor(
+  framing: Framing,
+  maxFrame: number,
+  options: { readonly resync?: boolean } = {},
+): FrameDecoder {
+  return framing === 'slip' ? new SlipDecoder(maxFrame, options) : new LengthPrefixDecoder(maxFrame);
 }

@@ -7,7 +7,7 @@ import type { FramingError } from './framing.js';
 /** Where a packet can be written: an open socket and a peer. Replies and addresses use these. */
 export interface Sink {
   readonly url: string;
-  readonly proto: 'udp' | 'tcp' | 'unix' | 'ws';
+  readonly proto: 'udp' | 'tcp' | 'unix' | 'ws' | 'serial';
   send(packet: Uint8Array): Promise<number>;
 }
 
@@ -17,7 +17,7 @@ export interface Sink {
  * its limits close it (`hangup`) when the peer breaks one.
  */
 export interface Link {
-  readonly proto: 'tcp' | 'ws';
+  readonly proto: 'tcp' | 'ws' | 'serial';
   /** The peer, as a URL of this transport (`osc.tcp://127.0.0.1:50123/`). */
   readonly url: string;
   readonly remoteAddress: string;
@@ -63,9 +63,18 @@ export function nextActivity(): number {
  * listener's), and to hear what became of it.
  */
 export interface ConnectionHost {
-  adopt<L extends Link>(make: (handlers: LinkHandlers, maxFrame: number) => L, release: (link: Link) => void): L;
-  /** A connection was accepted (its link is open). */
+  /**
+   * `release` is called when the link closes (and the server reports `'disconnect'`); a link a
+   * transport keeps for the server's lifetime (serial) passes undefined and reports with `lost`.
+   */
+  adopt<L extends Link>(
+    make: (handlers: LinkHandlers, maxFrame: number) => L,
+    release: ((link: Link) => void) | undefined,
+  ): L;
+  /** A connection was accepted (its link is open); a serial link: its device opened, again or the first time. */
   accepted(link: Link): void;
+  /** A serial link lost its device (unplugged, reset, closed by the server's stop); it reopens on its own. */
+  lost(link: Link): void;
   /** A connection was closed at once: `maxConnections` were open and none could be evicted. */
   refused(remote: { address: string; port: number }): void;
   /** The bytes of partial frames the connections hold together changed. */
@@ -79,6 +88,11 @@ export const SERVER_LINK: unique symbol = Symbol('aiolo.serverLink');
 export interface ServerLink {
   /** The server's UDP socket, while it runs UDP; datagrams sent from it carry its port. */
   readonly datagramSocket: DatagramSocket | undefined;
+  /**
+   * The server's serial device, while it runs on one: an address to the same device sends on it
+   * (a device is opened by one process, once).
+   */
+  readonly serialLink: (Link & { readonly path: string }) | undefined;
   /**
    * Takes an outgoing connection the link `make` builds with the server's handlers: what the peer
    * sends back on it is dispatched by the server, and the server closes it when it stops.

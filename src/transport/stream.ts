@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConnectionError, type ConnectionErrorCode, SendError } from './errors.js';
 import {
   decoderFor,
@@ -8,6 +8,7 @@ import {
   FramingError,
   lengthPrefix,
   slipEncode,
+  slipEncodeDoubleEnd,
 } from './framing.js';
 import { type Link, type LinkHandlers, nextActivity } from './link.js';
 import { bracketHost } from './url.js';
@@ -41,6 +42,28 @@ export interface StreamLimits {
   readonly idleTimeout?: number | undefined;
   /** Shared by a server's connections: the bytes of partial frames they may hold together. */
   readonly budget?: ReadBudget | undefined;
+}
+
+/**
+ * The byte stream a {@link StreamLink} frames: a TCP socket (`net.Socket`), or a serial port
+ * (serialport's `SerialPort`), both Node Duplex streams. A socket also says who its peer is.
+ */
+export type ByteStream = Duplex & {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+};
+
+/**
+ * A serial line (`osc.serial://`): the device, and how it differs from TCP. Both ways SLIP, never
+ * detected; every packet written between two ENDs (CNMAT's `SLIPEncodedSerial`); a frame over the
+ * limit is reported and skipped up to the next END, as is garbage (a board's boot messages, a
+ * reset mid-frame), since a serial line is not a connection that can be closed and opened again.
+ */
+export interface SerialLine {
+  /** The link's URL (`osc.serial:///dev/ttyACM0?baud=115200`). */
+  readonly url: string;
+  /** The device path, which stands for the peer in messages and in `remoteAddress`. */
+  readonly path: string;
 }
 
 /** Bytes gathered in one tick after which they are written at once (a writev of this size is efficient). */
@@ -86,7 +109,7 @@ export class ReadBudget {
 }
 
 /**
- * One TCP connection carrying OSC packets. Reading detects the peer's framing from its first byte
+ * One TCP connection (or serial line: see {@link SerialLine}) carrying OSC packets. Reading detects the peer's framing from its first byte
  * (liblo answers in length prefix even to SLIP clients, so a client must detect too); writing uses
  * `writeFraming`, or once known, the framing the peer speaks. Reading can be held (backpressure)
  * by any number of holders and resumes when the last releases.
@@ -97,8 +120,8 @@ export class ReadBudget {
  * {@link ConnectionError}; writes not yet taken by the kernel reject with a typed `SendError`.
  */
 export class StreamLink implements Link, Watched {
-  readonly proto = 'tcp';
-  readonly socket: Socket;
+  readonly proto: 'tcp' | 'serial';
+  readonly socket: ByteStream;
   readonly remoteAddress: string;
   readonly remotePort: number;
   #writeFraming: Framing | undefined;
@@ -135,9 +158,11 @@ export class StreamLink implements Link, Watched {
   #handed = -1;
   /** Whether a frame has been written: the first SLIP frame of a connection opens with END. */
   #wrote = false;
+  /** A serial line's: its URL and device; undefined for TCP. */
+  readonly #line: SerialLine | undefined;
 
   constructor(
-    socket: Socket,
+    socket: ByteStream,
     options: {
       maxFrame: number;
       writeFraming?: Framing;
@@ -145,13 +170,20 @@ export class StreamLink implements Link, Watched {
       limits?: StreamLimits | undefined;
       /** The connection is ours (an Address's): when the peer ends it, it ends here too. */
       client?: boolean | undefined;
+      /** The stream is a serial line, not a TCP connection. */
+      line?: SerialLine | undefined;
     },
   ) {
     this.socket = socket;
-    this.remoteAddress = socket.remoteAddress ?? '';
-    this.remotePort = socket.remotePort ?? 0;
+    const line = options.line;
+    this.#line = line;
+    this.proto = line === undefined ? 'tcp' : 'serial';
+    this.remoteAddress = line?.path ?? socket.remoteAddress ?? '';
+    this.remotePort = line === undefined ? (socket.remotePort ?? 0) : 0;
     this.#maxFrame = options.maxFrame;
-    this.#writeFraming = options.writeFraming;
+    this.#writeFraming = line === undefined ? options.writeFraming : 'slip';
+    // a serial line speaks SLIP from its first byte, whatever that byte is (garbage, a reset)
+    if (line !== undefined) this.#decoder = decoderFor('slip', this.#maxFrame, { resync: true });
     this.#handlers = options.handlers;
     const limits = options.limits ?? {};
     this.#maxWriteBuffer = limits.maxWriteBuffer ?? DEFAULT_MAX_WRITE_BUFFER;
@@ -167,7 +199,7 @@ export class StreamLink implements Link, Watched {
   }
 
   get url(): string {
-    return `osc.tcp://${this.#peer()}/`;
+    return this.#line?.url ?? `osc.tcp://${this.#peer()}/`;
   }
 
   /** The framing this link writes in: chosen, or detected from what the peer sent. */
@@ -264,6 +296,8 @@ export class StreamLink implements Link, Watched {
   }
 
   #onClose(): void {
+    // (a serial port may say it twice: closed on a disconnect, then destroyed by its write's error)
+    if (this.#closed) return;
     this.#closed = true;
     this.#watchdog.stop();
     // frames kept for a holder still count until they are delivered
@@ -288,6 +322,11 @@ export class StreamLink implements Link, Watched {
           break;
         }
         if (frame instanceof FramingError) {
+          if (this.#line !== undefined) {
+            // the oversized frame is skipped up to the next END; the line goes on
+            this.#handlers.framingError(frame, this);
+            continue;
+          }
           this.#broken = true;
           this.#destroy();
           this.#handlers.framingError(frame, this);
@@ -314,7 +353,12 @@ export class StreamLink implements Link, Watched {
       return Promise.reject(new SendError('ERR_OSC_CLOSED', `the connection to ${this.#peer()} is closed`));
     }
     const slip = this.framing === 'slip';
-    const framed = slip ? slipEncode(packet, !this.#wrote) : lengthPrefix(packet);
+    const framed =
+      this.#line !== undefined
+        ? slipEncodeDoubleEnd(packet)
+        : slip
+          ? slipEncode(packet, !this.#wrote)
+          : lengthPrefix(packet);
     this.#wrote = true;
     const count = slip ? framed.length : packet.length;
     // One packet always goes into an empty buffer, so a packet larger than the limit is not
@@ -377,6 +421,7 @@ export class StreamLink implements Link, Watched {
   }
 
   #peer(): string {
+    if (this.#line !== undefined) return this.#line.path;
     return `${bracketHost(this.remoteAddress)}:${this.remotePort}`;
   }
 }

@@ -1,22 +1,34 @@
 import { OscConfigError } from './errors.js';
 
-/** The transports: liblo's `osc.udp://`, `osc.tcp://`, `osc.unix://`, and `osc.ws://` (WebSocket). */
-export type Proto = 'udp' | 'tcp' | 'unix' | 'ws';
-export const PROTOS: readonly Proto[] = ['udp', 'tcp', 'unix', 'ws'];
+/**
+ * The transports: liblo's `osc.udp://`, `osc.tcp://`, `osc.unix://`, `osc.ws://` (WebSocket) and
+ * `osc.serial://` (SLIP over a serial device).
+ */
+export type Proto = 'udp' | 'tcp' | 'unix' | 'ws' | 'serial';
+export const PROTOS: readonly Proto[] = ['udp', 'tcp', 'unix', 'ws', 'serial'];
 
 /** A liblo URL, parsed. `proto` is the scheme's suffix as written (`osc.foo://` gives `'foo'`). */
 export interface ParsedUrl {
   readonly proto: string;
   readonly host: string | undefined;
   readonly port: number | undefined;
-  /** The socket path of `osc.unix://` URLs; the HTTP path of `osc.ws://` URLs (`/` when none is given). */
+  /**
+   * The socket path of `osc.unix://` URLs; the HTTP path of `osc.ws://` URLs (`/` when none is
+   * given); the device of `osc.serial://` URLs (`/dev/ttyACM0`, or `COM3` from `osc.serial://COM3`).
+   */
   readonly path: string | undefined;
+  /**
+   * `osc.serial://` URLs: the query's parameters (`?baud=115200&parity=even` gives
+   * `{ baud: '115200', parity: 'even' }`), names lower-cased, values as written (decoded); other
+   * schemes have none.
+   */
+  readonly query?: Readonly<Record<string, string>>;
 }
 
 function bad(url: string, why: string): never {
   throw new OscConfigError(
     'ERR_OSC_INVALID_URL',
-    `invalid OSC URL ${JSON.stringify(url)}: ${why}; use osc.udp://host:port/, osc.tcp://host:port/, osc.unix:///path or osc.ws://host:port/path`,
+    `invalid OSC URL ${JSON.stringify(url)}: ${why}; use osc.udp://host:port/, osc.tcp://host:port/, osc.unix:///path, osc.ws://host:port/path or osc.serial:///dev/ttyACM0?baud=115200`,
   );
 }
 
@@ -55,6 +67,7 @@ export function parseUrl(url: string): ParsedUrl {
     if (path === '/') bad(url, 'a unix URL needs a socket path');
     return { proto, host, port: undefined, path };
   }
+  if (proto === 'serial') return parseSerial(url, rest);
   const slash = rest.indexOf('/', rest.startsWith('[') ? rest.indexOf(']') : 0);
   const hostport = slash < 0 ? rest : rest.slice(0, slash);
   let host: string | undefined;
@@ -86,9 +99,42 @@ export function parseUrl(url: string): ParsedUrl {
   return { proto, host, port, path };
 }
 
+/**
+ * `osc.serial:///dev/ttyACM0?baud=115200` (or `osc.serial://localhost/dev/...`; on Windows
+ * `osc.serial://COM3?baud=115200`): the device path, and the line settings as query parameters.
+ */
+function parseSerial(url: string, rest: string): ParsedUrl {
+  const q = rest.indexOf('?');
+  let device = q < 0 ? rest : rest.slice(0, q);
+  if (device.startsWith('localhost/')) device = device.slice('localhost'.length);
+  if (/^COM\d+\/?$/i.test(device)) device = device.replace(/\/$/, '').toUpperCase();
+  else if (!device.startsWith('/')) bad(url, 'a serial URL names a device: osc.serial:///dev/ttyACM0 (three slashes)');
+  else device = device.replace(/^\/+/, '/');
+  if (device === '/' || device === '') bad(url, 'a serial URL needs a device path');
+  const query: Record<string, string> = {};
+  if (q >= 0) {
+    for (const part of rest.slice(q + 1).split('&')) {
+      if (part === '') continue;
+      const eq = part.indexOf('=');
+      let name: string;
+      let value: string;
+      try {
+        name = decodeURIComponent(eq < 0 ? part : part.slice(0, eq)).toLowerCase();
+        value = eq < 0 ? '' : decodeURIComponent(part.slice(eq + 1));
+      } catch {
+        bad(url, `a badly escaped query parameter ${JSON.stringify(part)}`);
+      }
+      if (Object.hasOwn(query, name)) bad(url, `the query parameter ${name} is given twice`);
+      query[name] = value;
+    }
+  }
+  return { proto: 'serial', host: undefined, port: undefined, path: device, query };
+}
+
 /** liblo's form: `osc.udp://host:port/`, IPv6 hosts in brackets; `osc.unix:///path`. */
 export function formatUrl(proto: string, host: string | undefined, port: number | undefined, path?: string): string {
   if (proto === 'unix') return `osc.unix://${path ?? ''}`;
+  if (proto === 'serial') return `osc.serial://${path ?? ''}`;
   const tail = proto === 'ws' ? (path ?? '/') : '/';
   return `osc.${proto}://${host === undefined ? '' : bracketHost(host)}:${port ?? ''}${tail}`;
 }
