@@ -1,7 +1,6 @@
 // aiolo send: oscsend 0.31's command line, value parsing, messages and exit codes, plus what
 // oscsend lacks: b (hex) and t (%08x.%08x) arguments, --slip for TCP, and bundles (--at, --delay).
 import { writeFile } from 'node:fs/promises';
-import { getSystemErrorName } from 'node:util';
 import {
   Address,
   Bundle,
@@ -13,11 +12,11 @@ import {
   type OscArg,
   OscConfigError,
   OscSymbol,
-  SendError,
   TimeTag,
 } from '../index.js';
 import { INT_MAX, INT_MIN, LLONG_MAX, LLONG_MIN, scanHex8, strtofloat, strtoll } from './cnum.js';
 import { flush, type Io, write } from './io.js';
+import { libloReason } from './liblo-errors.js';
 
 export const SEND_USAGE = `Usage: aiolo send [options] hostname port address types values...
 or     aiolo send [options] url address types values...
@@ -145,30 +144,6 @@ function parseTimetag(text: string): TimeTag | undefined {
   if (text === 'now') return TimeTag.now();
   const m = /^([0-9a-fA-F]{1,8})\.([0-9a-fA-F]{1,8})$/.exec(text);
   return m === null ? undefined : new TimeTag(Number.parseInt(m[1] as string, 16), Number.parseInt(m[2] as string, 16));
-}
-
-/** liblo's words (strerror, gai_strerror) for the system errors a send can meet, by errno name. */
-const SYSTEM_WORDS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'Connection refused',
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EAI_NONAME: 'Name or service not known', // Node's ENOTFOUND
-  EAI_AGAIN: 'Temporary failure in name resolution',
-  ENETUNREACH: 'Network is unreachable',
-  EHOSTUNREACH: 'No route to host',
-  ECONNRESET: 'Connection reset by peer',
-  EPIPE: 'Broken pipe',
-};
-
-// liblo's words (strerror, gai_strerror, its own) for what can go wrong when sending
-function libloReason(err: unknown): string {
-  if (err instanceof SendError) {
-    if (err.code === 'ERR_OSC_PACKET_TOO_LARGE') return 'Attempted to send message in excess of maximum message size';
-    // (libuv's errnos are negative; getSystemErrorName refuses anything else)
-    const words = err.errno !== undefined && err.errno < 0 ? SYSTEM_WORDS[getSystemErrorName(err.errno)] : undefined;
-    if (words !== undefined) return words;
-  }
-  return (err as Error).message;
 }
 
 type Target =

@@ -1,10 +1,10 @@
 // aiolo sendfile: liblo 0.31's oscsendfile — its command line, the way it reads oscdump's text
 // (sendfile-lines.ts), its bundling and timing, its messages and exit codes.
 import { open } from 'node:fs/promises';
-import { getSystemErrorName } from 'node:util';
-import { Address, Bundle, Message, OscConfigError, SendError, TimeTag } from '../index.js';
+import { Address, Bundle, Message, OscConfigError, TimeTag } from '../index.js';
 import { strtofloat } from './cnum.js';
 import type { Io } from './io.js';
+import { libloReason } from './liblo-errors.js';
 import { Fgets, Refused, SendfileReader } from './sendfile-lines.js';
 
 export const SENDFILE_USAGE = `Usage: aiolo sendfile hostname port file [speed]
@@ -24,27 +24,9 @@ Example
 $ aiolo sendfile localhost 7777 myfile.txt 2.5
 `;
 
-/** liblo's words (strerror, gai_strerror) for the system errors a send can meet, by errno name. */
-const SYSTEM_WORDS: Readonly<Record<string, string>> = {
-  ECONNREFUSED: 'Connection refused',
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EAI_NONAME: 'Name or service not known',
-  EAI_AGAIN: 'Temporary failure in name resolution',
-  ENETUNREACH: 'Network is unreachable',
-  EHOSTUNREACH: 'No route to host',
-  ECONNRESET: 'Connection reset by peer',
-  EPIPE: 'Broken pipe',
-};
-
-function libloReason(err: unknown): string {
-  if (err instanceof OscConfigError) return 'Servname not supported for ai_socktype';
-  if (err instanceof SendError) {
-    if (err.code === 'ERR_OSC_PACKET_TOO_LARGE') return 'Attempted to send message in excess of maximum message size';
-    const words = err.errno !== undefined && err.errno < 0 ? SYSTEM_WORDS[getSystemErrorName(err.errno)] : undefined;
-    if (words !== undefined) return words;
-  }
-  return (err as Error).message;
+/** liblo's words for a failed send; a URL liblo cannot resolve a port of is its getaddrinfo error. */
+function sendfileReason(err: unknown): string {
+  return err instanceof OscConfigError ? 'Servname not supported for ai_socktype' : libloReason(err);
 }
 
 type Target = { readonly url: string } | { readonly host: string; readonly port: string };
@@ -67,7 +49,7 @@ class Sender {
       await this.#address.bundle(bundle);
       return undefined;
     } catch (err) {
-      return libloReason(err);
+      return sendfileReason(err);
     }
   }
   async close(): Promise<void> {
