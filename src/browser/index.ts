@@ -53,4 +53,5 @@ export {
   type ReconnectOptions,
 } from './options.js';
 export type { ClientState, CloseInfo } from './socket.js';
+export { type SerialPortLike, type WebSerialOptions, webSerialClient } from './web-serial.js';
 export type { MessageEventLike, WebSocketConstructor, WebSocketLike } from './websocket.js';
