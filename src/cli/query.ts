@@ -10,7 +10,7 @@ Read an OSCQuery server's namespace (GET / and /?HOST_INFO) and print it.
 
 url          : http://host:port/ (or a node under it: http://host:port/avatar)
 host:port    : the same as http://host:port/
-service-name : an mDNS service (VRChat-Client-XXXX): not supported yet
+service-name : an OSCQuery service found over mDNS within 5 s (VRChat-Client-XXXX; a prefix: 'VRChat-Client-*')
 --json       : the parsed namespace as one JSON document instead
 --timeout ms : how long each request may take (default 5000)
 

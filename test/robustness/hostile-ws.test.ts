@@ -350,7 +350,7 @@ test('a ping flood from a peer that never reads the pongs is closed; the server 
   }
 });
 
-test('1 MiB text messages and junk binary ones: reported, and no turn of the event loop over 100 ms', {
+test('1 MiB text messages and junk binary ones: reported, and no turn of the event loop over 250 ms', {
   timeout: 30_000,
 }, async (t) => {
   const server = await wsServer();
@@ -372,7 +372,11 @@ test('1 MiB text messages and junk binary ones: reported, and no turn of the eve
       `16 messages of 1 MiB: ${JSON.stringify([...new Set(malformed)])}; longest event-loop delay ${worst.toFixed(1)} ms`,
     );
     assert.equal(malformed.filter((c) => c === 'ERR_OSC_TEXT_FRAME').length, 8);
-    assert.ok(worst < 100, `${worst} ms`);
+    // A stall is what a costly input causes: seconds (the pattern cases before their fix took
+    // 1.5–3 s). ws may handle several buffered 1 MiB messages in one turn, and with the suite's
+    // files running in parallel on two cores a turn was seen at 122 ms (16–40 ms alone): 250 ms
+    // tells a stall from that noise.
+    assert.ok(worst < 250, `${worst} ms`);
     assert.equal(server.stats.connections, 1);
   } finally {
     s.destroy();
