@@ -152,8 +152,10 @@ describe('aiolo sendfile and oscsendfile: the same packets for the same file', (
       shape(r.ours.packets).map((p) => p.split(' ')[0]),
       ['+0', 'immediate', '+10000000', '+20000000', '+18000000'],
     );
-    // each timed bundle arrives at its timetag (never before), within a few ms in both (40 ms
-    // allowed for a loaded machine's scheduling)
+    // each timed bundle arrives at its timetag (never before), within a few ms in both; the arrival
+    // is read by this process's event loop, which the suite's other files (run in parallel on two
+    // cores) can hold up for a hundred ms or more, so it bounds lateness at 250 ms (the speed itself
+    // is checked exactly above, by the timetags' offsets; never early is checked to the millisecond)
     const ms = (a: TimeTag, b: TimeTag) =>
       (((a.seconds - b.seconds) * 2 ** 32 + (a.fraction - b.fraction)) / 2 ** 32) * 1000;
     for (const [tool, o] of [
@@ -163,7 +165,7 @@ describe('aiolo sendfile and oscsendfile: the same packets for the same file', (
       for (const i of [0, 2, 3]) {
         const p = o.packets[i] as Packet;
         const late = ms(p.at, new TimeTag(p.bytes.readUInt32BE(8), p.bytes.readUInt32BE(12)));
-        assert.ok(late > -1 && late < 40, `${tool}, packet ${i}: ${late} ms late`);
+        assert.ok(late > -1 && late < 250, `${tool}, packet ${i}: ${late} ms late`);
       }
     }
   });
