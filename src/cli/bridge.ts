@@ -14,7 +14,7 @@ import {
   TimeTag,
 } from '../index.js';
 import { dumpLine, jsonLine } from './format.js';
-import { flush, type Io } from './io.js';
+import { flush, type Io, onStop } from './io.js';
 
 export const BRIDGE_USAGE = `Usage: aiolo bridge [options] FROM TO
 Listen on FROM and forward every OSC packet to TO unchanged (the same bytes: bundles and timetags
@@ -221,12 +221,9 @@ export async function bridgeCommand(argv: readonly string[], io: Io, signal?: Ab
   const report = (): void => {
     io.stderr.write(statsLine(b.stats, unlogged, o.json));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const unlisten = onStop(stop, signal);
   // (a SIGUSR1 listener keeps Node from starting its inspector on SIGUSR1 while the bridge runs)
   process.on('SIGUSR1', report);
-  if (signal?.aborted) stop();
-  signal?.addEventListener('abort', stop, { once: true });
   let code = 0;
   try {
     await b.closed;
@@ -234,10 +231,8 @@ export async function bridgeCommand(argv: readonly string[], io: Io, signal?: Ab
     io.stderr.write(`aiolo bridge: ${(err as Error).message}\n`);
     code = 1;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
+    unlisten();
     process.off('SIGUSR1', report);
-    signal?.removeEventListener('abort', stop);
     report();
     await Promise.all([flush(io.stdout), flush(io.stderr)]);
   }

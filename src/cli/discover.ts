@@ -1,7 +1,7 @@
 // aiolo discover: OSC and OSCQuery services on the network, as they come and go (mDNS / DNS-SD).
 // (Imports the discovery modules directly until src/index.ts exports them.)
 import { type BrowseEvent, browse, OscConfigError, SERVICE_TYPES, type ServiceType, StartError } from '../index.js';
-import { flush, type Io, write } from './io.js';
+import { flush, type Io, onStop, write } from './io.js';
 
 export const DISCOVER_USAGE = `Usage: aiolo discover [--json] [--type TYPE]... [--interface IFACE]
 List OSC and OSCQuery services advertised by mDNS / DNS-SD, live: one line per event,
@@ -57,10 +57,7 @@ export async function discover(argv: readonly string[], io: Io, signal?: AbortSi
   }
   const stopper = new AbortController();
   const stop = (): void => stopper.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  signal?.addEventListener('abort', stop, { once: true });
-  if (signal?.aborted) stop();
+  const unlisten = onStop(stop, signal);
   try {
     const browser = browse({
       types: types.length > 0 ? types : SERVICE_TYPES,
@@ -73,9 +70,7 @@ export async function discover(argv: readonly string[], io: Io, signal?: AbortSi
     io.stderr.write(`aiolo discover: ${err.message}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    signal?.removeEventListener('abort', stop);
+    unlisten();
     await flush(io.stdout);
   }
   return 0;

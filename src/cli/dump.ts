@@ -12,7 +12,7 @@ import {
   StartError,
 } from '../index.js';
 import { dumpLine, jsonLine } from './format.js';
-import { flush, type Io, write } from './io.js';
+import { flush, type Io, onStop, write } from './io.js';
 
 export const DUMP_USAGE = `Usage: aiolo dump [-L] [-r] [--json] <port> [<group>]
 or     aiolo dump [-L] [-r] [--json] <url>
@@ -111,9 +111,7 @@ export async function dump(argv: readonly string[], io: Io, signal?: AbortSignal
   const stop = (): void => {
     void server.stop();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  signal?.addEventListener('abort', stop, { once: true });
+  const unlisten = onStop(stop, signal);
   server.on('malformed', (error: OscDecodeError, _source, packet) => {
     // liblo's report; a packet liblo would take (only aiolo's own limits refuse it) is told by aiolo's error
     const r = libloReport(packet) ?? { code: error.libloCode, where: '(null)', text: error.message };
@@ -122,9 +120,7 @@ export async function dump(argv: readonly string[], io: Io, signal?: AbortSignal
   try {
     for await (const m of messages) await write(io.stdout, render(m, o));
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    signal?.removeEventListener('abort', stop);
+    unlisten();
     await server.stop();
     await flush(io.stdout);
   }

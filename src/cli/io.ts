@@ -15,3 +15,19 @@ export function write(stream: NodeJS.WritableStream, data: string | Uint8Array):
 export function flush(stream: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
+
+/**
+ * Calls `stop` on SIGINT or SIGTERM, or when `signal` aborts (at once if it has): how every
+ * long-running tool ends. Returns what removes those listeners (call it in a `finally`).
+ */
+export function onStop(stop: () => void, signal?: AbortSignal): () => void {
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop();
+  return () => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    signal?.removeEventListener('abort', stop);
+  };
+}

@@ -1,7 +1,7 @@
 // aiolo monitor: listens on every URL given and serves one live web page of what arrives.
 import { OscConfigError, StartError } from '../index.js';
 import { startMonitor } from '../monitor/monitor.js';
-import { flush, type Io, write } from './io.js';
+import { flush, type Io, onStop, write } from './io.js';
 
 export const MONITOR_USAGE = `Usage: aiolo monitor [--http HOST:PORT] [--json] [URL ...]
 Listen for OSC on each URL (default osc.udp://:9000; any transport: several at once) and serve a
@@ -71,18 +71,11 @@ export async function monitor(argv: readonly string[], io: Io, signal?: AbortSig
   if (o.json) await write(io.stdout, `${JSON.stringify({ page: m.url, listening })}\n`);
   else await write(io.stdout, `${m.url}\n${listening.map((u) => `listening on ${u}\n`).join('')}`);
   const monitorRef = m;
+  let unlisten = (): void => {};
   await new Promise<void>((resolve) => {
-    const done = (): void => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    if (signal?.aborted === true) return done();
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    signal?.addEventListener('abort', done, { once: true });
+    unlisten = onStop(resolve, signal);
   });
+  unlisten();
   const counters = monitorRef.counters();
   await monitorRef.stop();
   const { servers: _servers, lastMalformed: _last, ...totals } = counters;

@@ -2,7 +2,7 @@
 // timed, to a recording (JSON Lines; README "Record and replay"). Stops on SIGINT or SIGTERM.
 import type { Writable } from 'node:stream';
 import { OscError, type Recorder, type RecorderStats, record } from '../index.js';
-import { flush, type Io } from './io.js';
+import { flush, type Io, onStop } from './io.js';
 
 export const RECORD_USAGE = `Usage: aiolo record [--json] URL [URL...] FILE
 Listen on URL (any transport: "osc.udp://:9000", "osc.tcp://:9000", "osc.unix:///tmp/x.sock",
@@ -56,10 +56,7 @@ export async function recordCommand(argv: readonly string[], io: Io, signal?: Ab
   const stop = (): void => {
     void recorder.stop().catch(() => undefined); // (awaited below)
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  if (signal?.aborted) stop();
-  signal?.addEventListener('abort', stop, { once: true });
+  const unlisten = onStop(stop, signal);
   let code = 0;
   try {
     await recorder.closed;
@@ -67,9 +64,7 @@ export async function recordCommand(argv: readonly string[], io: Io, signal?: Ab
     io.stderr.write(`aiolo record: ${(err as Error).message}\n`);
     code = 1;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    signal?.removeEventListener('abort', stop);
+    unlisten();
     io.stderr.write(statsLine(recorder.stats, json));
     await Promise.all([flush(io.stdout), flush(io.stderr)]);
   }

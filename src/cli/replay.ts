@@ -1,6 +1,6 @@
 // aiolo replay: sends a recording made by aiolo record again, byte for byte, with its timing.
 import { OscError, type ReplayOptions, type ReplayStats, replay } from '../index.js';
-import { flush, type Io } from './io.js';
+import { flush, type Io, onStop } from './io.js';
 
 export const REPLAY_USAGE = `Usage: aiolo replay [options] FILE URL
 Send the packets of FILE (written by aiolo record, or by hand) to URL, byte for byte (bundles and
@@ -75,10 +75,7 @@ export async function replayCommand(argv: readonly string[], io: Io, signal?: Ab
   const stop = (): void => {
     void replayer.stop().catch(() => undefined); // (awaited below)
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  if (signal?.aborted) stop();
-  signal?.addEventListener('abort', stop, { once: true });
+  const unlisten = onStop(stop, signal);
   let code = 0;
   try {
     await replayer.closed;
@@ -87,9 +84,7 @@ export async function replayCommand(argv: readonly string[], io: Io, signal?: Ab
     io.stderr.write(`aiolo replay: ${file}: ${err.code} ${err.message}\n`);
     code = 1;
   } finally {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    signal?.removeEventListener('abort', stop);
+    unlisten();
     io.stderr.write(statsLine(replayer.stats, json));
     await Promise.all([flush(io.stdout), flush(io.stderr)]);
   }
