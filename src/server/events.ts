@@ -60,9 +60,10 @@ export interface ServerEvents {
   /** A TCP connection was closed at once: `maxConnections` were already open. */
   refused: [remote: { address: string; port: number }];
   /**
-   * The server closed a TCP connection because its peer broke a limit; `error.code` says which:
+   * The server closed a connection because its peer broke a limit; `error.code` says which:
    * `ERR_OSC_WRITE_BUFFER_FULL`, `ERR_OSC_WRITE_TIMEOUT` (it does not read), `ERR_OSC_IDLE_TIMEOUT`,
-   * `ERR_OSC_EVICTED` (silent the longest when a newcomer needed room), `ERR_OSC_READ_BUFFER_FULL`.
+   * `ERR_OSC_EVICTED` (silent the longest when a newcomer needed room), `ERR_OSC_READ_BUFFER_FULL`,
+   * `ERR_OSC_PROTOCOL_ERROR` (a WebSocket peer broke the protocol).
    */
   hangup: [error: ConnectionError, source: Address];
 }

@@ -97,7 +97,9 @@ export type ConnectionErrorCode =
   | 'ERR_OSC_WRITE_TIMEOUT'
   | 'ERR_OSC_IDLE_TIMEOUT'
   | 'ERR_OSC_EVICTED'
-  | 'ERR_OSC_READ_BUFFER_FULL';
+  | 'ERR_OSC_READ_BUFFER_FULL'
+  /** A WebSocket peer broke the protocol (a bad opcode, an unmasked frame, invalid UTF-8...). */
+  | 'ERR_OSC_PROTOCOL_ERROR';
 
 /**
  * Why aiolo closed a TCP connection itself: the peer broke one of the limits that keep a server's

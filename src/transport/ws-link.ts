@@ -118,6 +118,15 @@ export class WsLink implements Link, Watched {
         );
         this.#pending.length = 0;
         this.#handlers.hangup?.(this.#failure, this);
+      } else if (err.code?.startsWith('WS_ERR_') && this.#failure === undefined && !this.#broken) {
+        // a breach of the protocol (ws closes with 1002 or 1007 itself): reported, so it is counted
+        this.#failure = new ConnectionError(
+          'ERR_OSC_PROTOCOL_ERROR',
+          this.#peer(),
+          `${this.#peer()}: the WebSocket protocol was broken (${err.code}): ${err.message}`,
+        );
+        this.#pending.length = 0;
+        this.#handlers.hangup?.(this.#failure, this);
       } else {
         debug('websocket %s: %s', this.url, err.message);
       }

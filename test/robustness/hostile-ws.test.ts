@@ -303,10 +303,12 @@ test('breaches of the WebSocket protocol close only their connection; the others
     ['a 64-bit length over 2^53', Buffer.from([0x82, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]), 1009],
     ['a 1 GiB length', headerOf(2 ** 30), 1009],
   ];
+  const hangups = codes(server, 'hangup');
   try {
     await within(5000, 'the good client to connect', once(good, 'open'));
     let n = 0;
     for (const [what, bytes, expected] of cases) {
+      const before = hangups.length;
       const s = await rawWs(server.port as number);
       const back: Buffer[] = [];
       s.on('data', (c: Buffer) => back.push(c));
@@ -317,6 +319,8 @@ test('breaches of the WebSocket protocol close only their connection; the others
       const code = reply.length >= 4 && reply[0] === 0x88 ? reply.readUInt16BE(2) : -1;
       t.diagnostic(`${what}: closed with ${code}`);
       assert.equal(code, expected, what);
+      // a breach is reported, typed, so that it is counted (a message too large is 'malformed')
+      if (expected !== 1009) assert.deepEqual(hangups.slice(before), ['ERR_OSC_PROTOCOL_ERROR'], what);
       good.send(encode(new Message('/n', n++)));
     }
     assert.equal((await take(sub, n)).length, n);
