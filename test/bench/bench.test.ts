@@ -6,7 +6,9 @@
 // liblo 0.31's TCP server can crash on a SLIP flood (liblo issue #177): a note about liblo is shown,
 // not failed. The WebSocket section runs in a test of its own: every contender's row, aiolo's
 // WebSocket delivering every message, every relay delivering over UDP, and the chromium rows when
-// chromium is installed (a note naming the package when it is not; CI must have it).
+// chromium is installed (a note naming the package when it is not; CI must have it). The latency
+// section runs in a test of its own too: every pair's row, every round trip answered or (UDP only)
+// counted as lost.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -168,6 +170,54 @@ test('npm run bench: the WebSocket section', { timeout: 180_000 }, async (t) => 
       for (const [name, x] of Object.entries(rows)) {
         assert.equal(x.sent, 500, `${name}, ${load}`);
         assert.ok(x.delivered > 0 && x.delivered <= 1, `${name}, ${load}: delivered ${x.delivered}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+interface LatencyResults {
+  latency: {
+    byTransport: Record<
+      string,
+      Record<string, { p50: number; p99: number; max: number; samples: number; lost: number }>
+    >;
+    notes: string[];
+  };
+}
+
+test('npm run bench: the round-trip latency section', { timeout: 120_000 }, async (t) => {
+  if (!needPeer(t, LO_PEER)) return;
+  const dir = mkdtempSync(join(tmpdir(), 'aiolo-bench-test-'));
+  const json = join(dir, 'results.json');
+  const count = 50;
+  try {
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        AIOLO_BENCH_FROM: 'src',
+        BENCH_JSON: json,
+        BENCH_ONLY: 'latency',
+        BENCH_NET_ROUNDS: '1',
+        BENCH_LATENCY_COUNT: String(count),
+        BENCH_LATENCY_WARMUP: '10',
+        BENCH_LATENCY_TIMEOUT: '30',
+      },
+      maxBuffer: 1 << 24,
+    });
+    const r = (JSON.parse(readFileSync(json, 'utf8')) as LatencyResults).latency;
+    for (const note of r.notes) t.diagnostic(note);
+    assert.deepEqual(Object.keys(r.byTransport), ['UDP', 'TCP']);
+    assert.deepEqual(Object.keys(r.byTransport.UDP ?? {}), ['raw dgram', 'aiolo', 'node-osc', 'liblo (C)']);
+    assert.deepEqual(Object.keys(r.byTransport.TCP ?? {}), ['aiolo', 'liblo (C)']);
+    for (const [transport, rows] of Object.entries(r.byTransport)) {
+      for (const [name, x] of Object.entries(rows)) {
+        // a UDP round trip may be lost (and counted so); every other one was answered and timed
+        assert.equal(x.samples + x.lost, count, `${name} over ${transport}`);
+        if (transport === 'TCP') assert.equal(x.lost, 0, `${name} over TCP`);
+        assert.ok(x.samples > 0 && x.p50 > 0 && x.p50 <= x.p99 && x.p99 <= x.max, `${name} over ${transport}`);
       }
     }
   } finally {
