@@ -5,7 +5,7 @@ import { createServer, type Server as HttpServer, type IncomingMessage, type Ser
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { debuglog } from 'node:util';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import { DEFAULT_MAX_PACKET_SIZE } from '../codec/decode.js';
 import { encode } from '../codec/encode.js';
 import { Message } from '../codec/message.js';
@@ -18,6 +18,7 @@ import { checkOptionNames } from '../transport/options.js';
 import { inOrder } from '../transport/serial-queue.js';
 import { startError } from '../transport/start-error.js';
 import { bracketHost } from '../transport/url.js';
+import { webSocketServer } from '../transport/ws.js';
 import { WsLink } from '../transport/ws-link.js';
 import { type Advertisement, type AdvertiseOptions, advertise } from './advertise.js';
 import { ATTRIBUTES, type NodeJson, namespaceNode } from './namespace.js';
@@ -29,8 +30,22 @@ const debug = debuglog('aiolo');
  * IGNORE are a few dozen bytes each, and a namespace has at most a few thousand paths.
  */
 const MAX_LISTENS = 4096;
-/** The largest text command read (a LISTEN of a long path is well under it). */
-const MAX_COMMAND = 64 * 1024;
+/**
+ * Peers on the WebSocket at once, past which an upgrade is answered 503: each may hold a partial
+ * message of up to the server's maxPacketSize (1 MiB by default), so 64 of them hold what a
+ * WebSocket Server's 64 connections may. A namespace has a handful of browsers and controllers.
+ */
+const MAX_PEERS = 64;
+/**
+ * HTTP requests in progress at once, beside the peers: a namespace is read by a few tools at a
+ * time; past this the kernel's backlog waits (Node refuses sockets over `maxConnections`).
+ */
+const MAX_HTTP = 64;
+/**
+ * How long a request (headers included) may take: a tool reading the namespace asks in one round
+ * trip; Node's own defaults (60 s, 300 s) would let a slow peer hold a socket for minutes.
+ */
+const REQUEST_TIMEOUT_MS = 10_000;
 
 /** Options of `new OscQueryServer(server, options)`. */
 export interface OscQueryOptions {
@@ -142,16 +157,20 @@ export class OscQueryServer implements AsyncDisposable {
   }
 
   async #start(): Promise<void> {
-    const http = createServer((req, res) => this.#request(req, res));
-    const wss = new WebSocketServer({
-      noServer: true,
-      // OSC from a peer is bounded again by the server's own maxPacketSize once dispatched
-      maxPayload: Math.max(MAX_COMMAND, DEFAULT_MAX_PACKET_SIZE),
-      perMessageDeflate: false,
-      clientTracking: false,
-    });
+    const http = createServer({ headersTimeout: REQUEST_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, (req, res) =>
+      this.#request(req, res),
+    );
+    // every socket counts, upgraded ones too: peers, requests and handshakes together
+    http.maxConnections = MAX_PEERS + MAX_HTTP;
+    // (a LISTEN is a few dozen bytes; OSC from a peer is bounded again by the server's own limit)
+    const wss = webSocketServer(DEFAULT_MAX_PACKET_SIZE);
     http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => {});
+      if (this.#peers.size >= MAX_PEERS) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        socket.once('finish', () => socket.destroy());
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, req));
     });
     try {

@@ -112,6 +112,22 @@ class Handshakes {
 }
 
 /**
+ * A `ws` server for upgrades handed to it (`handleUpgrade`), bounded as aiolo's WebSocket
+ * connections are: a message over `maxFrame` closes its connection, and so does one arriving in
+ * more than `maxPieces(maxFrame)` reads or fragments. OSCQuery's WebSocket uses it too.
+ */
+export function webSocketServer(maxFrame: number): WebSocketServer {
+  return new WebSocketServer({
+    noServer: true,
+    maxPayload: maxFrame,
+    perMessageDeflate: false, // OSC is small and binary: compression costs CPU and an unbounded inflate
+    clientTracking: false,
+    maxBufferedChunks: maxPieces(maxFrame),
+    maxFragments: maxPieces(maxFrame),
+  });
+}
+
+/**
  * Listens for WebSocket connections at `path`, on an HTTP server of its own or the user's, and
  * hands each to `connections.adopt`, at most `maxConnections` at once (see {@link LinkPool}).
  * Rejects with a StartError.
@@ -132,14 +148,7 @@ export async function listenWs(options: WsListenOptions, connections: Connection
     idleTimeout: l.idleTimeout,
   };
   // ws reads at most maxPayload bytes of a message before closing the connection (1009)
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: options.maxFrame,
-    perMessageDeflate: false, // OSC is small and binary: compression costs CPU and an unbounded inflate
-    clientTracking: false,
-    maxBufferedChunks: maxPieces(options.maxFrame),
-    maxFragments: maxPieces(options.maxFrame),
-  });
+  const wss = webSocketServer(options.maxFrame);
   const handshakes =
     shared === undefined
       ? new Handshakes(

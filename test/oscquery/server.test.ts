@@ -405,3 +405,53 @@ test("oscquery: aiolo's client reads aiolo's server, sends typed to it, and LIST
     await address.close();
   }
 });
+
+test('oscquery: a hostile peer is bounded — 64 WebSocket peers, 128 sockets, a message in too many pieces', async (t) => {
+  const { connect } = await import('node:net');
+  await using f = await fixture();
+  const port = f.query.port as number;
+  const peers: WebSocket[] = [];
+  const sockets: import('node:net').Socket[] = [];
+  try {
+    // past 64 peers, an upgrade is answered 503 (before: every one was taken, each able to hold 1 MiB)
+    for (let i = 0; i < 64; i++) peers.push(await ws(f.query.url as string));
+    const refused = await within(
+      5000,
+      'the 65th peer',
+      new Promise<string>((resolve) => {
+        const extra = new WebSocket(`ws://${LOCAL}:${port}/`);
+        peers.push(extra);
+        extra.once('open', () => resolve('open'));
+        extra.once('error', (err) => resolve(err.message));
+      }),
+    );
+    assert.match(refused, /503/);
+    // a message fed a byte at a time closes its peer (as a WebSocket Server's connections)
+    const [victim] = peers;
+    const closed = new Promise<number>((resolve) => victim?.once('close', (code) => resolve(code)));
+    const raw = (victim as unknown as { _socket: import('node:net').Socket })._socket;
+    const header = Buffer.from([0x82, 0xfe, 0x10, 0x00, 1, 2, 3, 4]); // masked, 4096 bytes announced
+    raw.write(header);
+    for (let i = 0; i < 2000 && !raw.destroyed; i++) {
+      raw.write(Buffer.from([0]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal(await within(5000, 'the victim to be closed', closed), 1008); // policy: too many pieces
+    for (const p of peers) p.terminate();
+    peers.length = 0;
+    // sockets that never finish a request: at most 128 are held; the rest are closed at once
+    let closedEarly = 0;
+    for (let i = 0; i < 200; i++) {
+      const s = connect(port, LOCAL);
+      s.on('error', () => {});
+      s.on('close', () => closedEarly++);
+      s.write('GET / HTTP/1.1\r\nHost: x\r\n'); // and nothing more
+      sockets.push(s);
+    }
+    await until(5000, 'the sockets over the bound to be closed', () => closedEarly >= 200 - 128);
+    t.diagnostic(`${closedEarly} of 200 unfinished requests closed at once; the rest wait for the 10 s timeout`);
+  } finally {
+    for (const p of peers) p.terminate();
+    for (const s of sockets) s.destroy();
+  }
+});
