@@ -132,7 +132,7 @@ export {
   record,
   replay,
 } from './record/index.js';
-export type { DispatchStats } from './server/dispatch-stats.js';
+export type { DispatchEvents, DispatchStats } from './server/dispatch-report.js';
 export {
   type OscErrorCode,
   OscOverflowError,

@@ -8,11 +8,11 @@ import { OscDecodeError } from '../codec/errors.js';
 import type { ArgsTarget, MessageTarget, SendArgs, TypedPath } from '../codec/message.js';
 import type { AnyArgs, ArgsOf, Typespec } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
-import type { DispatchStats } from '../server/dispatch-stats.js';
+import { type DispatchEvents, type DispatchStats, emptyDispatchStats } from '../server/dispatch-report.js';
 import { Dispatcher } from '../server/dispatcher.js';
 import { debug } from '../server/log.js';
 import type { PacketsOptions, ReceivedPacket } from '../server/packets.js';
-import type { AnyPath, Incoming, Route } from '../server/route.js';
+import type { AnyPath, Route } from '../server/route.js';
 import type { Subscription } from '../server/subscription.js';
 import { checkTimeout, type WaitOptions, withDeadline } from '../transport/deadline.js';
 import { OscClosedError, SendError } from '../transport/errors.js';
@@ -48,7 +48,7 @@ export interface ClientStats extends DispatchStats {
 }
 
 /** The events of a Client (`client.on(event, listener)`), with their arguments. None is ever thrown. */
-export interface ClientEvents {
+export interface ClientEvents extends DispatchEvents {
   /** A connection opened (the first, or again after a drop); held sends have just been handed to it. */
   open: [];
   /** A connection that had opened closed: a drop (the client reconnects) or `close()`. */
@@ -57,14 +57,6 @@ export interface ClientEvents {
   reconnecting: [delay: number, attempt: number];
   /** A frame that is not a valid OSC packet (a text frame: `ERR_OSC_TEXT_FRAME`); the client goes on. */
   malformed: [error: OscDecodeError, packet: Uint8Array];
-  /** A message no route took. */
-  unmatched: [message: Received];
-  /** A subscription discarded messages (its consumer fell behind). */
-  overflow: [subscription: Subscription<unknown>, dropped: number];
-  /** A bundled message was dropped: the schedule was full, or it was timed too far ahead. */
-  scheduleOverflow: [message: Received, reason: 'full' | 'horizon'];
-  /** A `route.on()` handler without `onError` threw or rejected; the handler goes on receiving. */
-  handlerError: [error: unknown, message: Incoming];
 }
 
 const encoder = new TextEncoder();
@@ -111,17 +103,7 @@ export class Client extends Sender implements AsyncDisposable {
     this.url = websocketUrl(url);
     this.#config = config;
     this.#stats = {
-      packets: 0,
-      messages: 0,
-      dispatched: 0,
-      malformed: 0,
-      unmatched: 0,
-      unconsumed: 0,
-      handlerErrors: 0,
-      queued: 0,
-      queuedBytes: 0,
-      queueDropped: 0,
-      overflowed: 0,
+      ...emptyDispatchStats(),
       sent: 0,
       sentBytes: 0,
       sendRejected: 0,

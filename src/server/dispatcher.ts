@@ -15,7 +15,7 @@ import type { Sender } from '../transport/sender.js';
 import { messageBytes } from './bytes.js';
 import { canCoerce, coerceArgs } from './coerce.js';
 import type { Delivery, Holdable } from './delivery.js';
-import type { DispatchStats } from './dispatch-stats.js';
+import type { DispatchStats } from './dispatch-report.js';
 import { RouteError } from './errors.js';
 import { debug, rethrowLater } from './log.js';
 import type { PacketsOptions, ReceivedPacket } from './packets.js';

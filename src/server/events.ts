@@ -2,10 +2,9 @@
 import type { Address } from '../address/address.js';
 import type { OscDecodeError } from '../codec/errors.js';
 import type { ConnectionError } from '../transport/errors.js';
-import type { DispatchStats } from './dispatch-stats.js';
+import { type DispatchEvents, type DispatchStats, emptyDispatchStats } from './dispatch-report.js';
 import type { ReceivedPacket } from './packets.js';
-import type { Incoming, Received, Route } from './route.js';
-import type { Subscription } from './subscription.js';
+import type { Route } from './route.js';
 
 /**
  * The counters of `server.stats`: packets and messages received, dispatched, malformed, unmatched,
@@ -29,19 +28,11 @@ export interface ServerStats extends DispatchStats {
 }
 
 /** The events a Server emits, with their arguments (it never emits `'error'` for network input). */
-export interface ServerEvents {
+export interface ServerEvents extends DispatchEvents {
   /** A packet that is not valid OSC (or a TCP frame over the limit, `packet` then empty); the server goes on. */
   malformed: [error: OscDecodeError, source: Address, packet: Uint8Array];
-  /** A message no route took. */
-  unmatched: [message: Received];
-  /** A `route.on()` handler without `onError` threw or rejected; the handler goes on receiving. */
-  handlerError: [error: unknown, message: Incoming];
   /** `server.forward()` could not send a packet on. */
   forwardError: [error: unknown, packet: ReceivedPacket];
-  /** A subscription discarded a message (its consumer fell `highWaterMark` behind). */
-  overflow: [subscription: Subscription<unknown>, dropped: number];
-  /** A bundled message was dropped: the schedule was full, or it was timed too far ahead. */
-  scheduleOverflow: [message: Received, reason: 'full' | 'horizon'];
   /** A route was registered (`route()`, `match()`): OSCQuery announces it. */
   route: [route: Route];
   /** A route was removed (`unroute()`). */
@@ -70,22 +61,5 @@ export interface ServerEvents {
 
 /** The counters of a server that has received nothing. */
 export function emptyStats(): ServerStats {
-  return {
-    packets: 0,
-    messages: 0,
-    dispatched: 0,
-    malformed: 0,
-    unmatched: 0,
-    unconsumed: 0,
-    handlerErrors: 0,
-    queued: 0,
-    queuedBytes: 0,
-    queueDropped: 0,
-    kernelDropped: undefined,
-    overflowed: 0,
-    connections: 0,
-    refused: 0,
-    hangups: 0,
-    buffered: 0,
-  };
+  return { ...emptyDispatchStats(), kernelDropped: undefined, connections: 0, refused: 0, hangups: 0, buffered: 0 };
 }
