@@ -132,6 +132,7 @@ export {
   record,
   replay,
 } from './record/index.js';
+export type { DispatchOptions } from './server/defaults.js';
 export type { DispatchEvents, DispatchStats } from './server/dispatch-report.js';
 export {
   type OscErrorCode,

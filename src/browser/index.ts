@@ -5,6 +5,7 @@
 
 export type { ReplyArgs, ReplyAt, RequestOptions } from '../address/reply.js';
 export * from '../codec/index.js';
+export type { DispatchOptions } from '../server/defaults.js';
 export type { DispatchEvents, DispatchStats } from '../server/dispatch-report.js';
 export {
   type OscErrorCode,

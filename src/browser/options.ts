@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_MAX_SCHEDULE_AHEAD,
   DEFAULT_PATTERN_STEPS,
+  type DispatchOptions,
 } from '../server/defaults.js';
 import { checkOptionNames } from '../transport/options.js';
 import type { WebSocketConstructor } from './websocket.js';
@@ -38,7 +39,7 @@ export interface ReconnectOptions {
 }
 
 /** Options of `new Client(url, options)`. */
-export interface ClientOptions {
+export interface ClientOptions extends DispatchOptions {
   /** The WebSocket class. Default `globalThis.WebSocket` (the browser's); in Node, `ws`'s. */
   readonly WebSocket?: WebSocketConstructor | undefined;
   /** WebSocket subprotocols to offer. */
@@ -62,24 +63,6 @@ export interface ClientOptions {
    * accepted into an empty buffer. Default 4 MiB, as a TCP connection in Node.
    */
   readonly maxWriteBuffer?: number | undefined;
-  /** Dispatch bundled messages at their timetag (default true); false dispatches at once. */
-  readonly queue?: boolean | undefined;
-  /** liblo's coercion between i h f d, and between s S, to reach a route's typespec. Default true. */
-  readonly coerce?: boolean | undefined;
-  /** Largest packet accepted; a bigger one is reported as malformed. Default 1 MiB. */
-  readonly maxPacketSize?: number | undefined;
-  /** Deepest bundle nesting accepted. Default 32. */
-  readonly maxDepth?: number | undefined;
-  /** Accept `r` and arrays, which liblo rejects. Default true. */
-  readonly extendedTypes?: boolean | undefined;
-  /** Bundled messages waiting for their time; more are dropped and reported. Default 65536. */
-  readonly maxQueued?: number | undefined;
-  /** Bytes of bundled messages waiting for their time (an estimate); more are dropped. Default 32 MiB. */
-  readonly maxQueuedBytes?: number | undefined;
-  /** Steps of pattern matching one message may take (as the Server's). Default 524,288. */
-  readonly maxPatternSteps?: number | undefined;
-  /** Messages timed further ahead than this (seconds) are dropped and reported. Default 86400. */
-  readonly maxScheduleAhead?: number | undefined;
 }
 
 const CLIENT_OPTIONS = [

@@ -14,6 +14,7 @@ import {
   DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_MAX_SCHEDULE_AHEAD,
   DEFAULT_PATTERN_STEPS,
+  type DispatchOptions,
 } from './defaults.js';
 
 export {
@@ -29,7 +30,7 @@ export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_SOCKET_MODE = 0o600;
 
 /** Options of `new Server()`: where to listen (`url`, or `port` and `proto`, or `multicast`) and its limits. */
-export interface ServerOptions {
+export interface ServerOptions extends DispatchOptions {
   /**
    * A liblo URL: `osc.udp://:9000`, `osc.tcp://127.0.0.1:0`, `osc.unix:///tmp/x.sock`,
    * `osc.udp://224.0.1.9:9000` (a group), `osc.ws://:8080/osc` (WebSocket at that HTTP path),
@@ -52,16 +53,6 @@ export interface ServerOptions {
   readonly host?: string | undefined;
   /** Join a multicast group. */
   readonly multicast?: MultiCast | undefined;
-  /** Dispatch bundled messages at their timetag (default true); false dispatches at once, timetag attached. */
-  readonly queue?: boolean | undefined;
-  /** liblo's coercion between i h f d, and between s S, to reach a route's typespec. Default true. */
-  readonly coerce?: boolean | undefined;
-  /** Largest packet (UDP datagram, TCP frame) accepted. Default 1 MiB (UDP cannot exceed 65507). */
-  readonly maxPacketSize?: number | undefined;
-  /** Deepest bundle nesting accepted. Default 32. */
-  readonly maxDepth?: number | undefined;
-  /** Accept `r` and arrays, which liblo rejects. Default true. */
-  readonly extendedTypes?: boolean | undefined;
   /** SO_RCVBUF for UDP. */
   readonly recvBufferSize?: number | undefined;
   /** TCP connections served at once; more are refused. Default 1024. */
@@ -96,22 +87,6 @@ export interface ServerOptions {
    * holding the most is closed (`ERR_OSC_READ_BUFFER_FULL`). Default 64 MiB.
    */
   readonly maxBufferedBytes?: number | undefined;
-  /** Bundled messages waiting for their time; more are dropped and reported. Default 65536. */
-  readonly maxQueued?: number | undefined;
-  /**
-   * Work that matching one incoming address pattern against the routes may take, in steps (a
-   * character compared; see the README). A costlier pattern is rejected and reported as malformed
-   * (`ERR_OSC_PATTERN_TOO_COSTLY`). Default 524,288: about half a millisecond, enough for a typical
-   * pattern against ~4,000 routes.
-   */
-  readonly maxPatternSteps?: number | undefined;
-  /** Messages timed further ahead than this (seconds) are dropped and reported. Default 86400. */
-  readonly maxScheduleAhead?: number | undefined;
-  /**
-   * Bytes of bundled messages waiting for their time (an estimate of the memory they keep alive,
-   * see the README); more are dropped and reported like `maxQueued`. Default 32 MiB.
-   */
-  readonly maxQueuedBytes?: number | undefined;
   /** File mode of a Unix server's socket. Default 0o600 (the owner only). */
   readonly socketMode?: number | undefined;
 }
