@@ -101,14 +101,7 @@ export class ServerDelivery implements Delivery, Dispatched {
   #source: Address | undefined;
   #bytes = -1;
 
-  constructor(
-    context: ReplyContext,
-    message: Message,
-    timetag: TimeTag,
-    origin: Origin,
-    source: Address | undefined,
-    seq: number,
-  ) {
+  constructor(context: ReplyContext, message: Message, timetag: TimeTag, origin: Origin, seq: number) {
     this.path = message.path;
     this.typetags = message.typetags;
     this.args = message.args;
@@ -118,7 +111,6 @@ export class ServerDelivery implements Delivery, Dispatched {
     this.connection = origin.kind === 'link' ? origin.link : undefined;
     this.#context = context;
     this.#origin = origin;
-    this.#source = source;
   }
 
   get source(): Address {

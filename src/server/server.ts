@@ -72,8 +72,7 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     this.queue = c.queue;
     this.coerce = c.coerce;
     this.#core = new Dispatcher<Origin>(c, this.#stats, {
-      delivery: (message, timetag, origin, seq) =>
-        new ServerDelivery(this.#replies, message, timetag, origin, undefined, seq),
+      delivery: (message, timetag, origin, seq) => new ServerDelivery(this.#replies, message, timetag, origin, seq),
       source: (origin) => sourceFor(this.#replies, origin),
       holdable: (origin) => (origin.kind === 'link' ? origin.link : undefined),
       enumerates: (origin) => origin.kind === 'udp',
