@@ -8,7 +8,7 @@
 // CLOCK_MONOTONIC) after a warm-up; every run's samples are pooled over the rounds (contenders take
 // turns within each round) and p50, p99 and max are reported. A round trip with no reply within a
 // second is counted as lost and the next is sent; each run is bounded by a timeout.
-import { cProgram, LIBLO_MISSING, nodeCommand, Proc } from './peers.js';
+import { cProgram, dgramPath, LIBLO_MISSING, NATIVE_BUILT, nodeCommand, Proc } from './peers.js';
 import { percentile, ratio, table } from './stats.js';
 
 export interface LatencyOptions {
@@ -64,6 +64,14 @@ function pairs(): Pair[] {
       });
     }
     list.push({ transport, name: 'aiolo', server: nodeCommand('echo', 'aiolo', proto), client: node('aiolo', proto) });
+    if (transport === 'UDP' && NATIVE_BUILT) {
+      list.push({
+        transport,
+        name: 'aiolo, dgram path',
+        server: dgramPath(nodeCommand('echo', 'aiolo', proto)),
+        client: (port, o) => dgramPath(node('aiolo', proto)(port, o)),
+      });
+    }
     if (transport === 'UDP') {
       list.push({
         transport,

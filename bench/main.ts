@@ -66,7 +66,7 @@ if (only.has('udp')) {
   const udp = await runUdp({
     rounds: netRounds,
     flood: env('BENCH_UDP_FLOOD', 300_000),
-    paced: [50_000, 150_000],
+    paced: [50_000, 200_000],
     pacedSeconds: env('BENCH_UDP_PACED_SECONDS', 1),
     sends: env('BENCH_UDP_SENDS', 200_000),
     warmup: env('BENCH_WARMUP', 20_000),

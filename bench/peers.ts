@@ -4,6 +4,7 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -42,6 +43,24 @@ export function cProgram(name: string): string {
 /** `node --import tsx bench/<file>.ts ...args`: a Node contender in a process of its own. */
 export function nodeCommand(file: string, ...args: string[]): [string, string[]] {
   return [process.execPath, ['--import', 'tsx', here(`./${file}.ts`), ...args]];
+}
+
+/**
+ * Whether aiolo's native UDP path (aiolo-native) is built here: where it is, aiolo's rows use it,
+ * and rows marked "dgram path" run the same command with AIOLO_NATIVE=0, the pure-TypeScript path.
+ */
+export const NATIVE_BUILT = (() => {
+  try {
+    createRequire(import.meta.url)('aiolo-native');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+/** `command` on aiolo's pure-TypeScript path (node:dgram), whatever is built. */
+export function dgramPath([command, args]: [string, string[]]): [string, string[]] {
+  return ['/usr/bin/env', ['AIOLO_NATIVE=0', command, ...args]];
 }
 
 const LINE_TIMEOUT_MS = 30_000;
@@ -132,6 +151,8 @@ export interface Counts {
   readonly last: number;
   /** CPU time (user + system) the receiving process has used, in microseconds. */
   readonly cpu: number;
+  /** Young-generation collections so far (Node receivers; liblo's C has none to count). */
+  readonly scavenges?: number;
 }
 
 /** A receiver process (bench/receiver.ts or lo_recv) on an ephemeral port. */

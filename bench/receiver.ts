@@ -3,11 +3,13 @@
 // liblo and the Node libraries alike:
 //   node --import tsx bench/receiver.ts <aiolo|dgram|node-osc|osc.js|osc-js|ws> <udp|tcp|ws> [late]
 //   stdout: "PORT <n>", then with `late` one "LATE <seconds>" per message (dispatch time minus
-//   its bundle's timetag); stdin: "count" -> {"count":N,"first":ns,"last":ns,"cpu":µs} (first and
-//   last message, monotonic; the process's CPU time so far); "reset" counts afresh (after a
+//   its bundle's timetag); stdin: "count" -> {"count":N,"first":ns,"last":ns,"cpu":µs,"scavenges":S}
+//   (first and last message, monotonic; the process's CPU time and young-generation collections so
+//   far: what a receive path allocates per message shows as collections); "reset" counts afresh (after a
 //   warm-up); "quit" or EOF exits.
 import { createSocket } from 'node:dgram';
 import { createRequire } from 'node:module';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Server as NodeOscServer } from 'node-osc';
 import type { WebSocketServer } from 'ws';
@@ -23,6 +25,14 @@ function got(): void {
   last = process.hrtime.bigint();
   if (count++ === 0) first = last;
 }
+
+let scavenges = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const detail = (e as { detail?: { kind?: number } }).detail;
+    if (detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 function cpuMicroseconds(): number {
   const { user, system } = process.cpuUsage();
@@ -183,7 +193,7 @@ const lines = createInterface({ input: process.stdin });
 for await (const line of lines) {
   if (line === 'count')
     process.stdout.write(
-      `${JSON.stringify({ count, first: Number(first), last: Number(last), cpu: cpuMicroseconds() })}\n`,
+      `${JSON.stringify({ count, first: Number(first), last: Number(last), cpu: cpuMicroseconds(), scavenges })}\n`,
     );
   if (line === 'reset') count = 0;
   if (line === 'quit') break;

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { aiolo } from './aiolo.js';
-import { cProgram, LIBLO_MISSING, nodeCommand, Proc, Receiver } from './peers.js';
+import { cProgram, dgramPath, LIBLO_MISSING, NATIVE_BUILT, nodeCommand, Proc, Receiver } from './peers.js';
 import { median, percent, rate, ratio, table } from './stats.js';
 
 export interface UdpOptions {
@@ -35,6 +35,8 @@ export interface ReceiveResult {
   readonly loss: number;
   /** The receiving process's CPU time per message consumed, in microseconds (median over rounds). */
   readonly cpuMicroseconds: number;
+  /** Young-generation collections per 100,000 messages consumed (median; Node receivers only). */
+  readonly scavenges?: number | undefined;
 }
 
 export interface UdpResults {
@@ -51,6 +53,7 @@ function receivers(): Record<string, Command> {
   const list: Record<string, Command> = {
     'raw dgram': nodeCommand('receiver', 'dgram', 'udp'),
     aiolo: nodeCommand('receiver', 'aiolo', 'udp'),
+    ...(NATIVE_BUILT ? { 'aiolo, dgram path': dgramPath(nodeCommand('receiver', 'aiolo', 'udp')) } : {}),
     'node-osc': nodeCommand('receiver', 'node-osc', 'udp'),
     'osc (osc.js)': nodeCommand('receiver', 'osc.js', 'udp'),
   };
@@ -62,6 +65,9 @@ function senders(port: number, count: number): Record<string, Command> {
   const list: Record<string, Command> = {
     'raw dgram': nodeCommand('sender', 'dgram', String(port), String(count)),
     aiolo: nodeCommand('sender', 'aiolo', String(port), String(count)),
+    ...(NATIVE_BUILT
+      ? { 'aiolo, dgram path': dgramPath(nodeCommand('sender', 'aiolo', String(port), String(count))) }
+      : {}),
     'node-osc': nodeCommand('sender', 'node-osc', String(port), String(count)),
   };
   if (LIBLO_MISSING === undefined) {
@@ -89,10 +95,15 @@ async function receiveOnce(command: Command, packetFile: string, count: number, 
     const sent = await flood(count, pace);
     const got = await receiver.settled();
     const seconds = (got.last - got.first) / 1e9;
+    const consumed = Math.max(1, got.count - before.count);
     return {
       rate: got.count > 1 && seconds > 0 ? (got.count - 1) / seconds : Number.NaN,
       loss: 1 - got.count / sent.sent,
-      cpuMicroseconds: (got.cpu - before.cpu) / Math.max(1, got.count - before.count),
+      cpuMicroseconds: (got.cpu - before.cpu) / consumed,
+      scavenges:
+        got.scavenges === undefined || before.scavenges === undefined
+          ? undefined
+          : ((got.scavenges - before.scavenges) / consumed) * 100_000,
     };
   } finally {
     await receiver.quit();
@@ -119,6 +130,7 @@ async function sink(): Promise<{ port: number; close(): void }> {
 export async function runUdp(options: UdpOptions): Promise<UdpResults> {
   const notes: string[] = [];
   if (LIBLO_MISSING !== undefined) notes.push(`liblo rows skipped: ${LIBLO_MISSING}`);
+  if (!NATIVE_BUILT) notes.push('aiolo-native is not built here: the aiolo rows are its node:dgram path');
   const dir = mkdtempSync(join(tmpdir(), 'aiolo-bench-'));
   const packetFile = join(dir, 'small.osc');
   writeFileSync(packetFile, aiolo.encode(aiolo.Message.typed('/synth/1/freq', 'ifs', 440, 0.5, 'sine')));
@@ -126,7 +138,7 @@ export async function runUdp(options: UdpOptions): Promise<UdpResults> {
     ['flood', 0, options.flood],
     ...options.paced.map((r): [string, number, number] => [`${r / 1000}k/s`, r, Math.round(r * options.pacedSeconds)]),
   ];
-  const samples = new Map<string, { rate: number[]; loss: number[]; cpu: number[] }>();
+  const samples = new Map<string, { rate: number[]; loss: number[]; cpu: number[]; gc: number[] }>();
   const sendSamples = new Map<string, number[]>();
   try {
     for (let round = 0; round < options.rounds; round++) {
@@ -134,10 +146,11 @@ export async function runUdp(options: UdpOptions): Promise<UdpResults> {
         for (const [name, command] of Object.entries(receivers())) {
           const r = await receiveOnce(command, packetFile, count, pace, options.warmup);
           const key = `${load}\0${name}`;
-          const s = samples.get(key) ?? { rate: [], loss: [], cpu: [] };
+          const s = samples.get(key) ?? { rate: [], loss: [], cpu: [], gc: [] };
           s.rate.push(r.rate);
           s.loss.push(r.loss);
           s.cpu.push(r.cpuMicroseconds);
+          if (r.scavenges !== undefined) s.gc.push(r.scavenges);
           samples.set(key, s);
         }
       }
@@ -158,7 +171,12 @@ export async function runUdp(options: UdpOptions): Promise<UdpResults> {
   for (const [key, s] of samples) {
     const [load, name] = key.split('\0') as [string, string];
     receive[load] ??= {};
-    receive[load][name] = { rate: median(s.rate), loss: median(s.loss), cpuMicroseconds: median(s.cpu) };
+    receive[load][name] = {
+      rate: median(s.rate),
+      loss: median(s.loss),
+      cpuMicroseconds: median(s.cpu),
+      scavenges: s.gc.length > 0 ? median(s.gc) : undefined,
+    };
   }
   const send: Record<string, number> = {};
   for (const [name, xs] of sendSamples) send[name] = median(xs);
@@ -179,6 +197,7 @@ export function udpTables(r: UdpResults): string {
         other ? ratio(x.rate, raw?.rate) : '',
         `${x.cpuMicroseconds.toFixed(2)} µs`,
         other ? ratio(raw?.cpuMicroseconds, x.cpuMicroseconds) : '',
+        x.scavenges === undefined ? '' : x.scavenges.toFixed(1),
       ]);
     }
   }
@@ -191,11 +210,21 @@ export function udpTables(r: UdpResults): string {
     'UDP receive (small message, C sender, loopback):',
     '',
     table(
-      ['load', 'receiver', 'into the consumer', 'lost', 'rate × raw dgram', 'CPU per message', 'capacity × raw dgram'],
+      [
+        'load',
+        'receiver',
+        'into the consumer',
+        'lost',
+        'rate × raw dgram',
+        'CPU per message',
+        'capacity × raw dgram',
+        'scavenges per 100k',
+      ],
       rows,
     ),
     '',
-    'capacity: messages per CPU-second, the inverse of CPU per message.',
+    'capacity: messages per CPU-second, the inverse of CPU per message. scavenges: young-generation',
+    'collections per 100,000 messages consumed, the measure of what a receive path allocates per message.',
     '',
     'UDP send (small message to a socket nobody reads):',
     '',

@@ -17,7 +17,11 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "npm pack"
 (cd "$ROOT" && npm pack --silent --pack-destination "$DIR" >/dev/null)
-TARBALL=$(ls "$DIR"/aiolo-*.tgz)
+TARBALL=$(ls "$DIR"/aiolo-0*.tgz)
+# the optional native UDP path is a package of its own (native/), installed beside aiolo as it would
+# be from the registry, and compiled there by its install script
+(cd "$ROOT/native" && npm pack --silent --pack-destination "$DIR" >/dev/null)
+NATIVE_TARBALL=$(ls "$DIR"/aiolo-native-*.tgz)
 tar -tzf "$TARBALL" | sort >"$DIR/contents.txt"
 grep -qx 'package/LICENSE' "$DIR/contents.txt"
 grep -qx 'package/dist/index.js' "$DIR/contents.txt"
@@ -33,8 +37,8 @@ cd "$DIR"
 cat >package.json <<'EOF'
 { "name": "consumer", "version": "1.0.0", "private": true }
 EOF
-step "npm install the tarball, typescript@$TS_VERSION, @types/node@$TYPES_VERSION"
-npm install --no-audit --no-fund --prefer-offline "$TARBALL" "typescript@$TS_VERSION" "@types/node@$TYPES_VERSION" >/dev/null
+step "npm install the tarballs (aiolo, aiolo-native), typescript@$TS_VERSION, @types/node@$TYPES_VERSION"
+npm install --no-audit --no-fund --prefer-offline "$TARBALL" "$NATIVE_TARBALL" "typescript@$TS_VERSION" "@types/node@$TYPES_VERSION" >/dev/null
 
 step "ESM: import 'aiolo', 'aiolo/codec' and 'aiolo/browser'; a message to a server and back"
 cat >esm.mjs <<'EOF'
@@ -58,6 +62,9 @@ await server.stop();
 console.log('esm ok');
 EOF
 node esm.mjs
+step "the same on each UDP path: the compiled native one (AIOLO_NATIVE=1 fails if it is not there) and node:dgram"
+AIOLO_NATIVE=1 node esm.mjs
+AIOLO_NATIVE=0 node esm.mjs
 
 step "CommonJS: require('aiolo') (require of ESM, Node >= 20.19)"
 cat >cjs.cjs <<'EOF'

@@ -1,5 +1,3 @@
-import type { Socket as DatagramSocket } from 'node:dgram';
-import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import { debuglog } from 'node:util';
 import { Bundle } from '../codec/bundle.js';
@@ -7,6 +5,7 @@ import { DEFAULT_MAX_PACKET_SIZE, decode } from '../codec/decode.js';
 import type { ArgsTarget, Message, MessageTarget, SendArgs, TypedPath } from '../codec/message.js';
 import { TimeTag } from '../codec/timetag.js';
 import type { OscArg } from '../codec/values.js';
+import type { DatagramPort } from '../transport/datagram.js';
 import { checkTimeout, withDeadline } from '../transport/deadline.js';
 import { SendError } from '../transport/errors.js';
 import type { Framing } from '../transport/framing.js';
@@ -14,7 +13,7 @@ import { type Link, type LinkHandlers, SERVER_LINK, type ServerLink, type Sink }
 import { Sender } from '../transport/sender.js';
 import { openSerial, SerialLink, type SerialSettings } from '../transport/serial.js';
 import { type StreamLimits, StreamLink } from '../transport/stream.js';
-import { closeUdp, interfaceAddress, isBroadcastAddress, resolveHost, sendUdp } from '../transport/udp.js';
+import { closeUdp, interfaceAddress, isBroadcastAddress, openUdp, resolveHost, sendUdp } from '../transport/udp.js';
 import { openUnixClient, type UnixClient } from '../transport/unix.js';
 import { bracketHost, isMulticastAddress } from '../transport/url.js';
 import { connectWs, webSocketUrl } from '../transport/ws.js';
@@ -65,9 +64,9 @@ export class Address extends Sender implements AsyncDisposable {
   #borrowed = false;
   readonly #options: AddressOptions;
   readonly #reply: Sink | undefined;
-  #udp: { socket: DatagramSocket; own: boolean; address: string } | undefined;
+  #udp: { socket: DatagramPort; own: boolean; address: string } | undefined;
   #serverTarget: string | undefined;
-  #udpOpening: Promise<{ socket: DatagramSocket; own: boolean; address: string }> | undefined;
+  #udpOpening: Promise<{ socket: DatagramPort; own: boolean; address: string }> | undefined;
   /** TCP and WebSocket: the connection, while open. */
   #link: Link | undefined;
   #linkOpening: Promise<Link> | undefined;
@@ -155,35 +154,33 @@ export class Address extends Sender implements AsyncDisposable {
     return sendUdp(udp.socket, packet, this.port as number, udp.address);
   }
 
-  async #openUdp(): Promise<{ socket: DatagramSocket; own: boolean; address: string }> {
+  async #openUdp(): Promise<{ socket: DatagramPort; own: boolean; address: string }> {
     try {
       const { address, family } = await resolveHost(this.host ?? 'localhost');
-      const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
-      socket.on('error', () => {}); // send errors arrive at each send's callback
-      // an idle sending socket does not keep the process alive (a send in flight still does)
-      socket.unref();
+      const multicast = isMulticastAddress(address);
+      const broadcast = family === 4 && !multicast && isBroadcastAddress(address);
+      let socket: DatagramPort;
       try {
-        const bind = () =>
-          new Promise<void>((resolve, reject) => {
-            socket.once('error', reject);
-            socket.bind(0, () => {
-              socket.off('error', reject);
-              resolve();
+        socket = await openUdp(family, !multicast && !broadcast, async (dgram) => {
+          const bind = () =>
+            new Promise<void>((resolve, reject) => {
+              dgram.once('error', reject);
+              dgram.bind(0, () => {
+                dgram.off('error', reject);
+                resolve();
+              });
             });
-          });
-        if (isMulticastAddress(address) && family === 4) {
-          await bind();
-          socket.setMulticastTTL(this.#options.ttl ?? 1);
-          const local = interfaceAddress(this.#options.iface, this.#options.ip);
-          if (local !== undefined) socket.setMulticastInterface(local);
-        } else if (family === 4 && isBroadcastAddress(address)) {
-          await bind();
-          socket.setBroadcast(true);
-        }
-        if (this.#closed) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
+          if (multicast && family === 4) {
+            await bind();
+            dgram.setMulticastTTL(this.#options.ttl ?? 1);
+            const local = interfaceAddress(this.#options.iface, this.#options.ip);
+            if (local !== undefined) dgram.setMulticastInterface(local);
+          } else if (broadcast) {
+            await bind();
+            dgram.setBroadcast(true);
+          }
+        });
       } catch (err) {
-        await closeUdp(socket);
-        if (err instanceof SendError) throw err;
         throw new SendError(
           'ERR_OSC_SEND_FAILED',
           `cannot open a UDP socket for ${this.url}: ${(err as Error).message}`,
@@ -191,6 +188,12 @@ export class Address extends Sender implements AsyncDisposable {
             cause: err,
           },
         );
+      }
+      // an idle sending socket does not keep the process alive (a send in flight still does)
+      socket.keepAlive(false);
+      if (this.#closed) {
+        await closeUdp(socket);
+        throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
       }
       const udp = { socket, own: true, address };
       this.#udp = udp;
@@ -358,7 +361,7 @@ export class Address extends Sender implements AsyncDisposable {
   /** Requests waiting for a reply on this address's own socket or connection. */
   readonly #waiters = new Set<ReplyWaiter>();
   /** The own UDP socket whose datagrams go to #waiters. */
-  #listening: DatagramSocket | undefined;
+  #listening: DatagramPort | undefined;
 
   /**
    * Sends a message and resolves with the reply: the first message at `options.reply` (default:
@@ -444,7 +447,7 @@ export class Address extends Sender implements AsyncDisposable {
       if (this.#listening !== udp.socket) {
         this.#listening = udp.socket;
         const socket = udp.socket;
-        socket.on('message', (packet, from) => {
+        socket.onPacket((packet, from) => {
           this.#ownReply(packet, {
             url: `osc.udp://${bracketHost(from.address)}:${from.port}/`,
             proto: 'udp',

@@ -1,6 +1,6 @@
 // The transports a server can listen on, keyed by proto: `Server.start()` looks its proto up here.
 // A new transport (WebSocket, serial) is a file in src/transport/ and one entry below.
-import type { Socket as DatagramSocket } from 'node:dgram';
+import type { DatagramPort } from '../transport/datagram.js';
 import { KernelDrops } from '../transport/drops.js';
 import { StartError } from '../transport/errors.js';
 import type { ConnectionHost } from '../transport/link.js';
@@ -26,7 +26,7 @@ export interface Listening {
   /** Where to reach the server. */
   readonly url: string;
   /** Datagram transports: the socket replies (and addresses sending from the server) go out through. */
-  readonly udp?: DatagramSocket | undefined;
+  readonly udp?: DatagramPort | undefined;
   readonly unix?: UnixServer | undefined;
   /** A serial server's device: addresses to the same device send on it. */
   readonly serial?: SerialLink | undefined;

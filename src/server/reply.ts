@@ -1,10 +1,10 @@
 // Where a received message came from, and the reply address (`source`) made from that on demand.
-import type { Socket as DatagramSocket, RemoteInfo } from 'node:dgram';
 import { Address } from '../address/address.js';
 import { REPLY_SINK } from '../address/options.js';
 import type { Message } from '../codec/message.js';
 import type { TimeTag } from '../codec/timetag.js';
 import type { OscArg } from '../codec/values.js';
+import type { DatagramPort, Peer } from '../transport/datagram.js';
 import { SendError } from '../transport/errors.js';
 import type { Dispatched, Link, Sink } from '../transport/link.js';
 import { sendUdp } from '../transport/udp.js';
@@ -15,7 +15,7 @@ import type { Delivery, Holdable } from './delivery.js';
 
 /** Where a packet came from: enough to reply over the same transport. */
 export type Origin =
-  | { readonly kind: 'udp'; readonly from: RemoteInfo }
+  | { readonly kind: 'udp'; readonly from: Peer }
   | { readonly kind: 'link'; readonly link: Link }
   | { readonly kind: 'unix'; readonly from: string | null };
 
@@ -25,7 +25,7 @@ export type Origin =
  * over a connection (TCP, WebSocket) needs only the connection.
  */
 export interface ReplyContext {
-  readonly udp: () => DatagramSocket | undefined;
+  readonly udp: () => DatagramPort | undefined;
   readonly unix: () => UnixServer | undefined;
 }
 

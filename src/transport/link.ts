@@ -1,6 +1,6 @@
-import type { Socket as DatagramSocket } from 'node:dgram';
 import type { TimeTag } from '../codec/timetag.js';
 import type { OscArg } from '../codec/values.js';
+import type { DatagramPort } from './datagram.js';
 import type { ConnectionError, ConnectionErrorCode } from './errors.js';
 import type { FramingError } from './framing.js';
 
@@ -87,7 +87,7 @@ export const SERVER_LINK: unique symbol = Symbol('aiolo.serverLink');
 /** What an address needs from a server to send from it (liblo's `lo_send_from`). */
 export interface ServerLink {
   /** The server's UDP socket, while it runs UDP; datagrams sent from it carry its port. */
-  readonly datagramSocket: DatagramSocket | undefined;
+  readonly datagramSocket: DatagramPort | undefined;
   /**
    * The server's serial device, while it runs on one: an address to the same device sends on it
    * (a device is opened by one process, once).

@@ -1,8 +1,11 @@
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { type DatagramPort, DgramPort, type PacketHandler } from './datagram.js';
+import { CLIENT_SLOTS, NativePort, SERVER_SLOTS } from './datagram-native.js';
 import { OscConfigError, SendError, StartError } from './errors.js';
+import { nativeUdp } from './native.js';
 import { startError } from './start-error.js';
 
 /** The largest UDP payload IPv4 can carry (65535 - 8 - 20); liblo refuses above 65535. */
@@ -26,8 +29,6 @@ export interface UdpBindOptions {
   readonly recvBufferSize?: number | undefined;
   readonly multicast?: MulticastOptions | undefined;
 }
-
-export type PacketHandler = (packet: Buffer, from: RemoteInfo) => void;
 
 /** The IPv4 address of an interface given by name or address (for multicast membership). */
 export function interfaceAddress(iface: string | undefined, ip: string | undefined): string | undefined {
@@ -76,12 +77,32 @@ function ipv4(dotted: string): number {
   return dotted.split('.').reduce((n, part) => ((n << 8) | Number(part)) >>> 0, 0);
 }
 
-/** Binds a UDP socket (IPv4 unless `host` is an IPv6 address) and delivers each datagram. */
-export async function bindUdp(options: UdpBindOptions, onPacket: PacketHandler): Promise<Socket> {
+/**
+ * Binds a UDP socket (IPv4 unless `host` is an IPv6 address) and delivers each datagram: the native
+ * fast path's where it is built (not for multicast, whose options it does not have), else dgram's.
+ */
+export async function bindUdp(options: UdpBindOptions, onPacket: PacketHandler): Promise<DatagramPort> {
   const mc = options.multicast;
   const v6 = options.host !== undefined && isIP(options.host) === 6;
-  const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: mc !== undefined });
   const where = `udp ${options.host ?? '0.0.0.0'}:${options.port}`;
+  if (nativeUdp !== undefined && mc === undefined) {
+    let port: NativePort;
+    try {
+      port = new NativePort(nativeUdp, {
+        v6,
+        host: options.host ?? '',
+        port: options.port,
+        recvBufferSize: options.recvBufferSize ?? 0,
+        broadcast: !v6,
+        slots: SERVER_SLOTS,
+      });
+    } catch (err) {
+      throw startError(err, where);
+    }
+    port.onPacket(onPacket);
+    return port;
+  }
+  const socket = createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: mc !== undefined });
   try {
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -111,15 +132,44 @@ export async function bindUdp(options: UdpBindOptions, onPacket: PacketHandler):
     if (err instanceof StartError) throw err;
     throw startError(err as NodeJS.ErrnoException, mc !== undefined ? `${where} (group ${mc.group})` : where);
   }
-  socket.on('message', onPacket);
-  // errors on a bound UDP socket (ICMP unreachable after a send, say) concern one send, not the
-  // server: they reach that send's callback, so the socket-level event needs no handling
-  socket.on('error', () => {});
-  return socket;
+  const port = new DgramPort(socket);
+  port.onPacket(onPacket);
+  return port;
 }
 
-/** Sends one datagram; resolves with its length. */
-export function sendUdp(socket: Socket, packet: Uint8Array, port: number, host: string): Promise<number> {
+/**
+ * An address's own socket for sending to `family`, bound to any port: the native fast path's where
+ * it is built and nothing but plain unicast is asked for, else dgram's (`configure` then binds and
+ * sets the multicast or broadcast options it needs).
+ */
+export async function openUdp(
+  family: 4 | 6,
+  plainUnicast: boolean,
+  configure: (socket: import('node:dgram').Socket) => Promise<void>,
+): Promise<DatagramPort> {
+  if (nativeUdp !== undefined && plainUnicast) {
+    return new NativePort(nativeUdp, {
+      v6: family === 6,
+      host: '',
+      port: 0,
+      recvBufferSize: 0,
+      broadcast: false,
+      slots: CLIENT_SLOTS,
+    });
+  }
+  const socket = createSocket(family === 6 ? 'udp6' : 'udp4');
+  const port = new DgramPort(socket);
+  try {
+    await configure(socket);
+  } catch (err) {
+    await port.close();
+    throw err;
+  }
+  return port;
+}
+
+/** Sends one datagram; resolves with its length, or rejects with a `SendError`. */
+export function sendUdp(socket: DatagramPort, packet: Uint8Array, port: number, host: string): Promise<number> {
   if (packet.length > MAX_UDP_PAYLOAD) {
     return Promise.reject(
       new SendError(
@@ -128,20 +178,7 @@ export function sendUdp(socket: Socket, packet: Uint8Array, port: number, host: 
       ),
     );
   }
-  return new Promise((resolve, reject) => {
-    const failed = (err: Error): void =>
-      reject(
-        new SendError('ERR_OSC_SEND_FAILED', `sending to udp ${host}:${port} failed: ${err.message}`, { cause: err }),
-      );
-    try {
-      socket.send(packet, port, host, (err) => {
-        if (err) failed(err);
-        else resolve(packet.length);
-      });
-    } catch (err) {
-      failed(err as Error); // a closed socket or a bad port throws at once
-    }
-  });
+  return socket.send(packet, port, host);
 }
 
 /** Resolves a host name once, to the family a socket of `type` can reach. */
@@ -158,12 +195,6 @@ export async function resolveHost(host: string, family: 4 | 6 | 0 = 0): Promise<
   }
 }
 
-export function closeUdp(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve(); // already closed
-    }
-  });
+export function closeUdp(socket: DatagramPort): Promise<void> {
+  return socket.close();
 }

@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "aiolo_native",
+      "sources": ["src/udp.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

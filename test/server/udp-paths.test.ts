@@ -1,0 +1,240 @@
+// The two UDP paths side by side: the native fast path (aiolo-native: recvmmsg batches, direct
+// sendto) and node:dgram. The same datagrams, sent from several sockets to one socket of each
+// path, must come out the same: bytes, order per sender, and sender addresses as dgram writes them.
+// The whole suite also runs on each path in CI (AIOLO_NATIVE=1, then 0); this file compares them in
+// one process, and checks what only the native path does (batches, its queue, its errors).
+import assert from 'node:assert/strict';
+import { createSocket, type Socket } from 'node:dgram';
+import { test } from 'node:test';
+import { DgramPort, type Peer } from '../../src/transport/datagram.js';
+import { NativePort, SERVER_SLOTS } from '../../src/transport/datagram-native.js';
+import { nativeUdp } from '../../src/transport/native.js';
+import { bindUdp, sendUdp } from '../../src/transport/udp.js';
+import { until } from '../helpers/async.js';
+import { IN_CI } from '../helpers/peers.js';
+import { seeded } from '../helpers/random.js';
+
+/** Skips where aiolo-native is not built; under CI=true it must be (`.ci/run` builds it). */
+function needNative(t: { skip(message: string): void }): boolean {
+  if (nativeUdp !== undefined) return true;
+  if (process.env.AIOLO_NATIVE === '0') {
+    t.skip('AIOLO_NATIVE=0: this run is the node:dgram path only');
+    return false;
+  }
+  const message = 'aiolo-native is not built: apt-get install g++ make python3, then npm install';
+  if (IN_CI) throw new Error(`${message} (CI=true: the native path may not be skipped)`);
+  t.skip(message);
+  return false;
+}
+
+async function dgramSocket(type: 'udp4' | 'udp6', host: string): Promise<Socket> {
+  const s = createSocket(type);
+  await new Promise<void>((resolve) => s.bind(0, host, resolve));
+  return s;
+}
+
+function send(s: Socket, bytes: Uint8Array, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => s.send(bytes, port, host, (err) => (err ? reject(err) : resolve())));
+}
+
+interface Got {
+  readonly bytes: number[];
+  readonly from: string;
+}
+
+function collect(list: Got[]): (packet: Uint8Array, from: Peer) => void {
+  return (packet, from) => list.push({ bytes: [...packet], from: `${from.family} ${from.address} ${from.port}` });
+}
+
+test('native and dgram receive the same datagrams from the same senders, alike', { timeout: 30_000 }, (t) => {
+  if (!needNative(t)) return;
+  return seeded(async (r) => {
+    const native = nativeUdp as NonNullable<typeof nativeUdp>;
+    const viaNative: Got[] = [];
+    const viaDgram: Got[] = [];
+    const a = new NativePort(native, {
+      v6: false,
+      host: '127.0.0.1',
+      port: 0,
+      recvBufferSize: 4 * 1024 * 1024,
+      broadcast: false,
+      slots: SERVER_SLOTS,
+    });
+    const bSocket = await dgramSocket('udp4', '127.0.0.1');
+    bSocket.setRecvBufferSize(4 * 1024 * 1024);
+    const b = new DgramPort(bSocket);
+    a.onPacket(collect(viaNative));
+    b.onPacket(collect(viaDgram));
+    const senders = await Promise.all([1, 2, 3].map(() => dgramSocket('udp4', '127.0.0.1')));
+    try {
+      // sizes from empty to the largest IPv4 datagram, most of them small as OSC is
+      const sizes = Array.from({ length: 300 }, () =>
+        r.pick([0, 1, 4, 511, 512, 513, r.int(8, 200), r.int(8, 200), r.int(600, 9000), 65507]),
+      );
+      for (const size of sizes) {
+        const s = r.pick(senders);
+        const bytes = r.bytes(size);
+        // each datagram to both, awaited: the count per socket stays far below its buffer
+        await send(s, bytes, a.address().port, '127.0.0.1');
+        await send(s, bytes, b.address().port, '127.0.0.1');
+      }
+      await until(
+        10_000,
+        'both sockets got every datagram',
+        () => viaNative.length >= sizes.length && viaDgram.length >= sizes.length,
+      );
+      assert.equal(viaNative.length, sizes.length);
+      assert.deepEqual(viaNative, viaDgram);
+      // one address object per sender, shared: what the reply cache and the peer table rely on
+      assert.equal(new Set(viaNative.map((g) => g.from)).size, senders.length);
+    } finally {
+      await Promise.all([
+        a.close(),
+        b.close(),
+        ...senders.map((s) => new Promise<void>((res) => s.close(() => res()))),
+      ]);
+    }
+  })(t);
+});
+
+test('native IPv6: a sender on ::1 reads as dgram writes it, and a reply reaches it', {
+  timeout: 10_000,
+}, async (t) => {
+  if (!needNative(t)) return;
+  const native = nativeUdp as NonNullable<typeof nativeUdp>;
+  const port = new NativePort(native, {
+    v6: true,
+    host: '::1',
+    port: 0,
+    recvBufferSize: 0,
+    broadcast: false,
+    slots: 4,
+  });
+  const client = await dgramSocket('udp6', '::1');
+  try {
+    const got: { packet: Uint8Array; from: Peer }[] = [];
+    port.onPacket((packet, from) => got.push({ packet, from }));
+    await send(client, Uint8Array.of(1, 2, 3, 4), port.address().port, '::1');
+    await until(5000, 'the datagram', () => got.length === 1);
+    const from = (got[0] as { from: Peer }).from;
+    assert.deepEqual({ ...from }, { address: '::1', family: 'IPv6', port: client.address().port });
+    const reply = new Promise<Buffer>((resolve) => client.once('message', resolve));
+    assert.equal(await sendUdp(port, Uint8Array.of(9, 8), from.port, from.address), 2);
+    assert.deepEqual([...(await reply)], [9, 8]);
+  } finally {
+    await port.close();
+    client.close();
+  }
+});
+
+test('native: a burst larger than one batch arrives whole and in order', { timeout: 20_000 }, async (t) => {
+  if (!needNative(t)) return;
+  const native = nativeUdp as NonNullable<typeof nativeUdp>;
+  const got: number[] = [];
+  const server = await bindUdp({ host: '127.0.0.1', port: 0, recvBufferSize: 8 * 1024 * 1024 }, (packet) =>
+    got.push(new DataView(packet.buffer, packet.byteOffset, 4).getUint32(0)),
+  );
+  assert.ok(server instanceof NativePort, 'a plain unicast server socket takes the native path');
+  const client = new NativePort(native, {
+    v6: false,
+    host: '',
+    port: 0,
+    recvBufferSize: 0,
+    broadcast: false,
+    slots: 4,
+  });
+  try {
+    // 2,000 datagrams sent without yielding: they queue in the kernel and come out in batches
+    const total = 2000;
+    const sends: Promise<number>[] = [];
+    for (let i = 0; i < total; i++) {
+      const p = new Uint8Array(16);
+      new DataView(p.buffer).setUint32(0, i);
+      sends.push(sendUdp(client, p, server.address().port, '127.0.0.1'));
+    }
+    assert.deepEqual(new Set(await Promise.all(sends)), new Set([16]));
+    await until(10_000, 'every datagram', () => got.length >= total);
+    assert.deepEqual(
+      got,
+      Array.from({ length: total }, (_, i) => i),
+    );
+  } finally {
+    await Promise.all([server.close(), client.close()]);
+  }
+});
+
+test('native: a handler that throws is reported, and the rest of the batch is still delivered', {
+  timeout: 10_000,
+}, async (t) => {
+  if (!needNative(t)) return;
+  const native = nativeUdp as NonNullable<typeof nativeUdp>;
+  const port = new NativePort(native, {
+    v6: false,
+    host: '127.0.0.1',
+    port: 0,
+    recvBufferSize: 0,
+    broadcast: false,
+    slots: 32,
+  });
+  const client = await dgramSocket('udp4', '127.0.0.1');
+  const thrown: unknown[] = [];
+  const onUncaught = (err: unknown) => thrown.push(err);
+  // the test runner's own handler would fail the test: this one stands in for it while it lasts
+  const previous = process.listeners('uncaughtException');
+  process.removeAllListeners('uncaughtException');
+  process.on('uncaughtException', onUncaught);
+  try {
+    const got: number[] = [];
+    port.onPacket((packet) => {
+      got.push(packet[0] as number);
+      if (packet[0] === 3) throw new Error('a listener failed');
+    });
+    for (let i = 0; i < 8; i++) await send(client, Uint8Array.of(i), port.address().port, '127.0.0.1');
+    await until(5000, 'every datagram and the error', () => got.length === 8 && thrown.length === 1);
+    assert.deepEqual(got, [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.match(String(thrown[0]), /a listener failed/);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    for (const l of previous) process.on('uncaughtException', l);
+    await port.close();
+    client.close();
+  }
+});
+
+test("native: errors are the system's, as dgram reports them", { timeout: 10_000 }, async (t) => {
+  if (!needNative(t)) return;
+  const native = nativeUdp as NonNullable<typeof nativeUdp>;
+  const taken = new NativePort(native, {
+    v6: false,
+    host: '127.0.0.1',
+    port: 0,
+    recvBufferSize: 0,
+    broadcast: false,
+    slots: 4,
+  });
+  try {
+    // the port in use: the same code dgram's bind gives, which a server turns into ERR_OSC_ADDRESS_IN_USE
+    await assert.rejects(
+      bindUdp({ host: '127.0.0.1', port: taken.address().port }, () => {}),
+      (err: { code?: string }) => err.code === 'ERR_OSC_ADDRESS_IN_USE',
+    );
+    // a send after close: ERR_OSC_SEND_FAILED, as dgram's "Not running"
+    const closed = new NativePort(native, {
+      v6: false,
+      host: '',
+      port: 0,
+      recvBufferSize: 0,
+      broadcast: false,
+      slots: 4,
+    });
+    await closed.close();
+    await closed.close(); // idempotent
+    await assert.rejects(sendUdp(closed, Uint8Array.of(1), taken.address().port, '127.0.0.1'), {
+      code: 'ERR_OSC_SEND_FAILED',
+    });
+    // not a numeric host: refused by the system's parser, not looked up
+    await assert.rejects(sendUdp(taken, Uint8Array.of(1), 9, 'not-an-address'), { code: 'ERR_OSC_SEND_FAILED' });
+  } finally {
+    await taken.close();
+  }
+});
