@@ -322,7 +322,7 @@ export interface CodecResult {
   /**
    * aiolo's rate over this library's, the median of each round's ratio: within a round the two
    * are measured moments apart, so a burst of load on the shared machine mostly cancels out.
-   * (liblo's C runs in a process of its own: its ratios are of the medians.)
+   * (liblo's C, in a process of its own, is measured on demand right after aiolo, round by round.)
    */
   encodeRatio?: number;
   decodeRatio?: number;
@@ -334,9 +334,39 @@ export interface CodecResults {
   readonly notes: string[];
 }
 
+/** liblo's C (bench/peers/lo_serde.c in its serve mode), measured on demand; its cases by name. */
+interface Liblo {
+  readonly cases: Map<string, number>;
+  measure(op: 'enc' | 'dec', index: number, ms: number): Promise<number>;
+  quit(): Promise<void>;
+}
+
+// liblo checks its own round trip when it starts, and exits non-zero if it is wrong.
+async function startLiblo(): Promise<Liblo> {
+  const proc = new Proc(cProgram('lo_serde'), ['serve']);
+  const cases = new Map<string, number>();
+  await proc.next((line) => {
+    const m = /^CASE (\d+) (.*)$/.exec(line);
+    if (m !== null) cases.set(m[2] as string, Number(m[1]));
+    return line === 'READY' ? true : undefined;
+  }, 'lo_serde ready');
+  return {
+    cases,
+    measure(op, index, ms) {
+      proc.send(`${op} ${index} ${ms}`);
+      return proc.next((l) => (l.startsWith('{') ? (JSON.parse(l) as { rate: number }).rate : undefined), 'lo_serde');
+    },
+    quit: () => proc.quit(),
+  };
+}
+
+const LIBLO = 'liblo (C)';
+
 export async function runCodec(options: CodecOptions): Promise<CodecResults> {
   const cases: Record<string, Record<string, CodecResult>> = {};
   const notes: string[] = [];
+  const liblo = LIBLO_MISSING === undefined ? await startLiblo() : undefined;
+  if (liblo === undefined) notes.push(`liblo row skipped: ${LIBLO_MISSING}`);
   for (const c of CASES) {
     const rows: Record<string, CodecResult> = {};
     cases[c.name] = rows;
@@ -352,17 +382,26 @@ export async function runCodec(options: CodecOptions): Promise<CodecResults> {
         rows[k.name] = { correct: false, note: String(err).slice(0, 80) };
       }
     }
+    // (lo_serde has the four cases of one message shape; liblo keeps no caches for variants to miss)
+    const libloCase = liblo?.cases.get(c.name);
+    if (libloCase !== undefined) rows[LIBLO] = { correct: true };
     const enc = new Map<string, number[]>();
     const dec = new Map<string, number[]>();
+    const add = (m: Map<string, number[]>, name: string, x: number) => m.set(name, [...(m.get(name) ?? []), x]);
     for (let round = 0; round < options.rounds; round++) {
       for (const [name, p] of prepared) {
-        enc.set(name, [...(enc.get(name) ?? []), opsPerSecond(p.encode, options.ms)]);
-        dec.set(name, [...(dec.get(name) ?? []), opsPerSecond(p.decode, options.ms)]);
+        add(enc, name, opsPerSecond(p.encode, options.ms));
+        add(dec, name, opsPerSecond(p.decode, options.ms));
+        // liblo right after aiolo, so that the two are measured moments apart, as the libraries are
+        if (name === 'aiolo' && liblo !== undefined && libloCase !== undefined) {
+          add(enc, LIBLO, await liblo.measure('enc', libloCase, options.ms));
+          add(dec, LIBLO, await liblo.measure('dec', libloCase, options.ms));
+        }
       }
     }
     const perRound = (mine: number[] | undefined, theirs: number[]) =>
       median(theirs.map((x, i) => (mine?.[i] ?? Number.NaN) / x));
-    for (const name of prepared.keys()) {
+    for (const name of enc.keys()) {
       const r = rows[name] as CodecResult;
       r.encode = median(enc.get(name) as number[]);
       r.decode = median(dec.get(name) as number[]);
@@ -372,29 +411,9 @@ export async function runCodec(options: CodecOptions): Promise<CodecResults> {
       }
     }
   }
-  if (LIBLO_MISSING !== undefined) {
-    notes.push(`liblo row skipped: ${LIBLO_MISSING}`);
-  } else {
-    // liblo checks its own decoded output and exits non-zero if it is wrong
-    const serde = new Proc(cProgram('lo_serde'), [String(options.ms), String(options.rounds)]);
-    await serde.exited;
-    for (const line of serde.take()) {
-      if (!line.startsWith('{')) continue;
-      const r = JSON.parse(line) as { case: string; encode: number; decode: number };
-      const rows = cases[r.case];
-      const mine = rows?.aiolo;
-      if (rows !== undefined) {
-        rows['liblo (C)'] = {
-          correct: true,
-          encode: r.encode,
-          decode: r.decode,
-          encodeRatio: (mine?.encode ?? Number.NaN) / r.encode,
-          decodeRatio: (mine?.decode ?? Number.NaN) / r.decode,
-        };
-      }
-    }
-    // (lo_serde has the four cases of one message shape; liblo keeps no caches for variants to miss)
-    const missing = CASES.filter((c) => c.variants === undefined && cases[c.name]?.['liblo (C)'] === undefined);
+  if (liblo !== undefined) {
+    await liblo.quit();
+    const missing = CASES.filter((c) => c.variants === undefined && cases[c.name]?.[LIBLO] === undefined);
     if (missing.length > 0) notes.push(`lo_serde gave no figures for ${missing.map((c) => c.name).join(', ')}`);
   }
   return { cases, notes };

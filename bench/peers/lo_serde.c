@@ -3,11 +3,19 @@
  * for aiolo's codec benchmark.
  *
  * Usage:  lo_serde <ms> <rounds>
+ *         lo_serde serve
  *
  * Cases: "/synth/1/freq ,ifs", "16 floats", "bundle of 10", "4 KiB blob".
  * In each of <rounds> rounds, every case runs encode for about <ms>
  * milliseconds, then decode likewise; the reported rate is the median over
  * rounds, in operations per second.
+ *
+ * serve: measures on demand, so that the benchmark can time liblo moments
+ * after aiolo on the same case, round by round (on a shared machine, load
+ * that comes and goes would otherwise favour whichever ran in a quiet spell).
+ * Prints "CASE <index> <name>" for each case, then "READY"; then reads lines
+ * "<enc|dec> <case index> <ms>" and answers each with {"rate":N} (operations
+ * per second over about <ms> milliseconds); "quit" or end of input exits.
  *
  *   encode = lo_message_serialise / lo_bundle_serialise into a buffer that
  *            liblo allocates, then free() (like a JS encode() returning a new
@@ -17,7 +25,7 @@
  *            own dispatcher does it: check "#bundle", read the timetag, walk
  *            the size-prefixed elements and deserialise each message.
  *
- * stdin:  unused.
+ * stdin:  unused, but in serve mode.
  * stdout: one JSON line per case, e.g.
  *   {"case":"/synth/1/freq ,ifs","encode":12345678.9,"decode":9876543.2}
  * stderr: diagnostics; exit 1 if a sanity check of the codec fails, 2 on
@@ -327,12 +335,41 @@ static long parse_positive(const char *s, const char *what)
     return v;
 }
 
+/* The serve mode (see the top of the file); returns the exit status. */
+static int serve(struct bench_case *cases)
+{
+    char line[128], op[8];
+    int i;
+    double ms;
+
+    for (i = 0; i < NUM_CASES; i++)
+        printf("CASE %d %s\n", i, cases[i].name);
+    printf("READY\n");
+    while (fgets(line, sizeof line, stdin)) {
+        if (strncmp(line, "quit", 4) == 0)
+            break;
+        if (sscanf(line, "%7s %d %lf", op, &i, &ms) != 3 || i < 0 || i >= NUM_CASES || ms <= 0 ||
+            (strcmp(op, "enc") != 0 && strcmp(op, "dec") != 0)) {
+            fprintf(stderr, "lo_serde: bad command '%s'\n", line);
+            return 2;
+        }
+        printf("{\"rate\":%.1f}\n", measure(op[0] == 'e' ? op_encode : op_decode, &cases[i], ms));
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct bench_case cases[NUM_CASES];
 
+    if (argc == 2 && strcmp(argv[1], "serve") == 0) {
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        build_cases(cases);
+        verify_cases(cases);
+        return serve(cases);
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: lo_serde <ms> <rounds>\n");
+        fprintf(stderr, "usage: lo_serde <ms> <rounds> | lo_serde serve\n");
         return 2;
     }
     double ms = (double)parse_positive(argv[1], "ms");

@@ -5,6 +5,9 @@ import { TimeTag } from './timetag.js';
 /** What a bundle holds: messages and nested bundles. */
 export type BundleElement = Message | Bundle;
 
+/** The elements array createBundle hands the constructor, to keep as is. */
+let adopted: BundleElement[] | undefined;
+
 /**
  * An OSC bundle: a timetag and an ordered list of messages and nested bundles. Each nested bundle
  * keeps its own timetag (liblo does not require inner >= outer, and neither does aiolo).
@@ -18,11 +21,14 @@ export class Bundle {
    * `timetag` defaults to {@link TimeTag.IMMEDIATE}.
    */
   constructor(elements: BundleElement | Iterable<BundleElement> = [], timetag: TimeTag = TimeTag.IMMEDIATE) {
+    const adopt = adopted;
+    adopted = undefined;
     if (!(timetag instanceof TimeTag)) {
       throw new OscEncodeError('ERR_OSC_INVALID_VALUE', 'a bundle timetag is a TimeTag', { value: timetag });
     }
     this.timetag = timetag;
-    this.add(elements);
+    if (adopt !== undefined) this.#elements = adopt;
+    else this.add(elements);
   }
 
   /** The elements, in order. */
@@ -83,4 +89,14 @@ export class Bundle {
   toString(): string {
     return `#bundle ${this.timetag.toString()} [${this.#elements.map(String).join('; ')}]`;
   }
+}
+
+/**
+ * @internal A bundle that keeps `elements` as its own array: the decoder's, whose elements are
+ * Messages and Bundles it has just made (so no cycle), and which nothing else holds. Skips the
+ * checks and the copy `add` makes.
+ */
+export function createBundle(elements: BundleElement[], timetag: TimeTag): Bundle {
+  adopted = elements;
+  return new Bundle([], timetag);
 }

@@ -1,7 +1,8 @@
-// Floats and int64s go through one scratch word seen as several typed arrays. OSC is big-endian;
-// moving whole 32-bit integers through `i32` (rather than bytes through a Uint8Array) leaves byte
-// order to readInt32/writeInt32, so only which half of a 64-bit value comes first depends on the
-// host — and it is about twice as fast as copying bytes, or as a DataView per packet.
+// Reading. (The encoder writes through a DataView over its slab: see encode.ts.) Floats and int64s
+// go through one scratch word seen as several typed arrays. OSC is big-endian; moving whole 32-bit
+// integers through `i32` (rather than bytes through a Uint8Array) leaves byte order to readInt32,
+// so only which half of a 64-bit value comes first depends on the host — and it is about twice as
+// fast as copying bytes, or as a DataView per packet.
 const scratch = new ArrayBuffer(8);
 const f32 = new Float32Array(scratch);
 const f64 = new Float64Array(scratch);
@@ -16,19 +17,9 @@ export function readFloat32(bytes: Uint8Array, pos: number): number {
   return f32[0] as number;
 }
 
-export function writeFloat32(out: Uint8Array, pos: number, v: number): void {
-  f32[0] = v;
-  writeInt32(out, pos, i32[0] as number);
-}
-
 function read64(bytes: Uint8Array, pos: number): void {
   i32[HI] = readInt32(bytes, pos);
   i32[LO] = readInt32(bytes, pos + 4);
-}
-
-function write64(out: Uint8Array, pos: number): void {
-  writeInt32(out, pos, i32[HI] as number);
-  writeInt32(out, pos + 4, i32[LO] as number);
 }
 
 export function readFloat64(bytes: Uint8Array, pos: number): number {
@@ -36,26 +27,9 @@ export function readFloat64(bytes: Uint8Array, pos: number): number {
   return f64[0] as number;
 }
 
-export function writeFloat64(out: Uint8Array, pos: number, v: number): void {
-  f64[0] = v;
-  write64(out, pos);
-}
-
 export function readInt64(bytes: Uint8Array, pos: number): bigint {
   read64(bytes, pos);
   return i64[0] as bigint;
-}
-
-export function writeInt64(out: Uint8Array, pos: number, v: bigint): void {
-  i64[0] = v;
-  write64(out, pos);
-}
-
-export function writeInt32(out: Uint8Array, pos: number, v: number): void {
-  out[pos] = v >>> 24;
-  out[pos + 1] = v >>> 16;
-  out[pos + 2] = v >>> 8;
-  out[pos + 3] = v;
 }
 
 export function readInt32(bytes: Uint8Array, pos: number): number {

@@ -1,4 +1,4 @@
-import { Bundle, type BundleElement } from './bundle.js';
+import { type Bundle, type BundleElement, createBundle } from './bundle.js';
 import { readFloat32, readFloat64, readInt32, readInt64, readUint32 } from './bytes.js';
 import { type DecodeErrorCode, OscConfigError, OscDecodeError } from './errors.js';
 import { headerSet, knownHeader, rememberHeader } from './headers.js';
@@ -76,7 +76,7 @@ function decodeBundle(bytes: Uint8Array, start: number, end: number, depth: numb
     elements.push(decodeElement(bytes, pos + 4, pos + 4 + size, depth + 1));
     pos += 4 + size;
   }
-  return new Bundle(elements, timetag);
+  return createBundle(elements, timetag);
 }
 
 /** Throws what {@link bundleTilingProblem} found at `pos`. */
@@ -141,6 +141,8 @@ let parsedTypetags = '';
 /** Where the typetags' ',' is, and their NUL. */
 let parsedTagStart = 0;
 let parsedTagEnd = 0;
+/** Whether every typetag is 'i', 'f' or 'd'. */
+let parsedNumeric = false;
 
 /**
  * Reads a message's path and typetag string, the first time they are seen (or again, when the
@@ -158,7 +160,13 @@ function parseHeader(bytes: Uint8Array, start: number, end: number, set: number)
   if (bytes[tagStart] !== 0x2c) fail('ERR_OSC_MISSING_COMMA', tagStart, 'typetag string does not start with ","');
   const tagEnd = strEnd;
   const typetags = tagEnd - tagStart > 1 ? readInterned(bytes, tagStart + 1, tagEnd, strHash, strAscii) : '';
-  rememberHeader(set, bytes, start, pos, path, typetags, tagStart - start, tagEnd - start);
+  let numeric = true;
+  for (let t = tagStart + 1; t < tagEnd && numeric; t++) {
+    const tag = bytes[t];
+    numeric = tag === 0x69 || tag === 0x66 || tag === 0x64; // i f d
+  }
+  rememberHeader(set, bytes, start, pos, path, typetags, tagStart - start, tagEnd - start, numeric);
+  parsedNumeric = numeric;
   parsedPath = path;
   parsedTypetags = typetags;
   parsedTagStart = tagStart;
@@ -174,10 +182,11 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
   let typetags: string;
   let tagStart: number;
   let tagEnd: number;
+  let numeric: boolean;
   const set = headerSet(bytes, start, end);
   const known = knownHeader(set, bytes, start, end);
   if (known !== undefined) {
-    ({ path, typetags } = known);
+    ({ path, typetags, numeric } = known);
     tagStart = start + known.tagStart;
     tagEnd = start + known.tagEnd;
     pos = start + known.words.length * 4;
@@ -187,9 +196,17 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
     typetags = parsedTypetags;
     tagStart = parsedTagStart;
     tagEnd = parsedTagEnd;
+    numeric = parsedNumeric;
   }
 
-  let args: OscArg[] = [];
+  // Two array literals on purpose. V8 makes a literal's new arrays ready for the kind of elements
+  // earlier arrays of the same literal came to hold: after a message with a string, even an array
+  // of floats would hold them boxed, one allocation each; after floats, an array that then gets a
+  // string is converted. Messages of numbers only have a literal of their own, whose arrays keep
+  // their numbers unboxed whatever other messages the stream carries.
+  let args: OscArg[];
+  if (numeric) args = [];
+  else args = [];
   let stack: OscArg[][] | undefined;
   for (let t = tagStart + 1; t < tagEnd; t++) {
     const tag = bytes[t] as number;

@@ -19,6 +19,8 @@ export class Header {
     /** Offsets from the message's start: the typetags' ',' and their NUL. */
     readonly tagStart: number,
     readonly tagEnd: number,
+    /** Whether every typetag is 'i', 'f' or 'd' (the decoder's arrays differ; see decode.ts). */
+    readonly numeric: boolean,
   ) {}
 }
 
@@ -77,6 +79,7 @@ export function rememberHeader(
   typetags: string,
   tagStart: number,
   tagEnd: number,
+  numeric: boolean,
 ): void {
   const size = pos - start;
   if (set < 0 || size < MIN_BYTES || size > MAX_BYTES) return;
@@ -90,5 +93,5 @@ export function rememberHeader(
   const words = new Int32Array(size / 4);
   for (let k = 0; k < words.length; k++) words[k] = readInt32(bytes, start + 4 * k);
   entries[2 * set + 1] = entries[2 * set];
-  entries[2 * set] = new Header(words, path, typetags, tagStart, tagEnd);
+  entries[2 * set] = new Header(words, path, typetags, tagStart, tagEnd, numeric);
 }

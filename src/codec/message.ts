@@ -111,13 +111,31 @@ export class Message<A extends readonly OscArg[] = readonly OscArg[]> {
   }
 }
 
+/**
+ * The decoder's messages: a plain constructor sharing Message's prototype, so they are Messages in
+ * every way (instanceof, methods, the same own properties in the same order) without Message's
+ * checks, which the decoder has made. A constructor call costs less than Object.create and three
+ * stores, which matters at a message per few dozen nanoseconds.
+ */
+const Decoded = function (
+  this: { path: string; typetags: string; args: OscArg[] },
+  path: string,
+  typetags: string,
+  args: OscArg[],
+) {
+  this.path = path;
+  this.typetags = typetags;
+  this.args = args;
+} as unknown as new (
+  path: string,
+  typetags: string,
+  args: OscArg[],
+) => Message;
+Decoded.prototype = Message.prototype;
+
 /** Builds a message whose typetags are already known to fit (the decoder's path). */
 export function createMessage(path: string, typetags: string, args: OscArg[]): Message {
-  const m = Object.create(Message.prototype) as { path: string; typetags: string; args: OscArg[] };
-  m.path = path;
-  m.typetags = typetags;
-  m.args = args;
-  return m as unknown as Message;
+  return new Decoded(path, typetags, args);
 }
 
 export function checkPath(path: unknown): asserts path is string {
