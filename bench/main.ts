@@ -1,19 +1,21 @@
 // npm run bench: aiolo against the other Node OSC libraries, raw node:dgram and liblo's C, side by
 // side in one run (the machine is shared and noisy: contenders take turns within each round and
 // medians are reported). Prints Markdown tables and writes every figure to bench/results.json.
-//   BENCH_ONLY=codec,udp,tcp,schedule,ws,latency   the sections to run (default all)
+//   BENCH_ONLY=codec,udp,tcp,schedule,ws,latency,alloc   the sections to run (default all)
 //   BENCH_ROUNDS=5  BENCH_MS=150        codec rounds and milliseconds per measurement
 //   BENCH_NET_ROUNDS=5                  rounds of the network sections
 //   BENCH_UDP_FLOOD=300000 BENCH_UDP_PACED_SECONDS=1 BENCH_UDP_SENDS=200000
 //   BENCH_TCP_COUNT=200000 BENCH_SCHEDULE_BUNDLES=200
 //   BENCH_WS_COUNT=100000 BENCH_WS_PACE=20000 (0: no paced relay load) BENCH_WS_TIMEOUT=60 (s a run)
 //   BENCH_WS_WARMUP=$BENCH_WARMUP       BENCH_WS_BROWSER=1 (0: no chromium rows)
+//   BENCH_ALLOC_COUNT=100000             messages profiled per allocation run
 //   BENCH_LATENCY_COUNT=5000 BENCH_LATENCY_WARMUP=1000 BENCH_LATENCY_TIMEOUT=60 (s a run)
 //   BENCH_WARMUP=20000                  messages each receiver gets before counting starts
 //   BENCH_JSON=bench/results.json       where the figures go
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
+import { allocTable, runAlloc } from './alloc.js';
 import { codecTable, runCodec } from './codec.js';
 import { latencyTable, runLatency } from './latency.js';
 import { runSchedule, scheduleTable } from './schedule.js';
@@ -22,7 +24,7 @@ import { runUdp, udpTables } from './udp.js';
 import { runWs, wsTables } from './ws.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const only = new Set((process.env.BENCH_ONLY ?? 'codec,udp,tcp,schedule,ws,latency').split(','));
+const only = new Set((process.env.BENCH_ONLY ?? 'codec,udp,tcp,schedule,ws,latency,alloc').split(','));
 const rounds = env('BENCH_ROUNDS', 5);
 const netRounds = env('BENCH_NET_ROUNDS', 5);
 
@@ -118,6 +120,17 @@ if (only.has('latency')) {
   const latency = await runLatency(latencyOptions);
   results.latency = { options: latencyOptions, ...latency };
   show(latencyTable(latency));
+}
+
+if (only.has('alloc')) {
+  const allocOptions = {
+    rounds: netRounds,
+    count: env('BENCH_ALLOC_COUNT', 100_000),
+    warmup: env('BENCH_WARMUP', 20_000),
+  };
+  const alloc = await runAlloc(allocOptions);
+  results.alloc = { options: allocOptions, ...alloc };
+  show(allocTable(alloc));
 }
 
 const out = process.env.BENCH_JSON ?? 'bench/results.json';

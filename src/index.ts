@@ -184,6 +184,7 @@ export {
   type SystemErrorDetail,
 } from './transport/errors.js';
 export type { FramingErrorCode } from './transport/framing.js';
+export { udpPath } from './transport/native.js';
 // a type only: what `server.forward()` sends to (an Address, a MultiCastAddress); not a base class to extend
 export type { Sender } from './transport/sender.js';
 export { formatUrl, type ParsedUrl, type Proto, parseUrl } from './transport/url.js';

@@ -43,3 +43,10 @@ function load(): NativeUdp | undefined {
 
 /** @internal The native UDP fast path, or undefined where aiolo uses node:dgram. */
 export const nativeUdp: NativeUdp | undefined = load();
+
+/**
+ * Which way UDP sockets are made in this process: `'native'` (aiolo-native's batched `recvmmsg` and
+ * direct `sendto`, Linux) or `'dgram'` (`node:dgram`). Multicast sockets are dgram's either way.
+ * `AIOLO_NATIVE=0` in the environment chooses `'dgram'`.
+ */
+export const udpPath: 'native' | 'dgram' = nativeUdp === undefined ? 'dgram' : 'native';

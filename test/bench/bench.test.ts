@@ -17,9 +17,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { NATIVE_BUILT } from '../../bench/peers.js';
 import { CHROMIUM } from '../helpers/browser.js';
 import { LO_PEER } from '../helpers/lo.js';
 import { IN_CI, needPeer, onPath } from '../helpers/peers.js';
+
+/** aiolo's rows: on its native UDP path where that is built, and then on node:dgram's too. */
+const AIOLO_ROWS = NATIVE_BUILT ? ['aiolo', 'aiolo, dgram path'] : ['aiolo'];
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -92,16 +96,18 @@ test('npm run bench runs every section and checks what it measures', { timeout: 
       if (name !== many) assert.ok((rows['liblo (C)']?.decode ?? 0) > 0, `liblo, ${name}`);
     }
 
-    const receivers = ['raw dgram', 'aiolo', 'node-osc', 'osc (osc.js)', 'liblo (C)'];
-    assert.deepEqual(Object.keys(r.udp.receive), ['flood', '50k/s', '150k/s']);
+    const receivers = ['raw dgram', ...AIOLO_ROWS, 'node-osc', 'osc (osc.js)', 'liblo (C)'];
+    assert.deepEqual(Object.keys(r.udp.receive), ['flood', '50k/s', '200k/s']);
     for (const [load, rows] of Object.entries(r.udp.receive)) {
       assert.deepEqual(Object.keys(rows), receivers, load);
       for (const [name, x] of Object.entries(rows)) {
         assert.ok(x.loss < 1 && x.cpuMicroseconds > 0, `${name} received nothing under ${load}`);
       }
     }
-    assert.deepEqual(Object.keys(r.udp.send), ['raw dgram', 'aiolo', 'node-osc', 'liblo (C)']);
-    const aioloNotes = (notes: string[]) => notes.filter((n) => !n.startsWith('liblo'));
+    assert.deepEqual(Object.keys(r.udp.send), ['raw dgram', ...AIOLO_ROWS, 'node-osc', 'liblo (C)']);
+    // (a note that aiolo-native is not built is a fact about the machine, not a failure)
+    const aioloNotes = (notes: string[]) =>
+      notes.filter((n) => !n.startsWith('liblo') && !n.startsWith('aiolo-native'));
     for (const note of [...r.udp.notes, ...r.tcp.notes, ...r.schedule.notes]) t.diagnostic(note);
     assert.deepEqual(aioloNotes(r.udp.notes), []);
 
@@ -210,7 +216,7 @@ test('npm run bench: the round-trip latency section', { timeout: 120_000 }, asyn
     const r = (JSON.parse(readFileSync(json, 'utf8')) as LatencyResults).latency;
     for (const note of r.notes) t.diagnostic(note);
     assert.deepEqual(Object.keys(r.byTransport), ['UDP', 'TCP']);
-    assert.deepEqual(Object.keys(r.byTransport.UDP ?? {}), ['raw dgram', 'aiolo', 'node-osc', 'liblo (C)']);
+    assert.deepEqual(Object.keys(r.byTransport.UDP ?? {}), ['raw dgram', ...AIOLO_ROWS, 'node-osc', 'liblo (C)']);
     assert.deepEqual(Object.keys(r.byTransport.TCP ?? {}), ['aiolo', 'liblo (C)']);
     for (const [transport, rows] of Object.entries(r.byTransport)) {
       for (const [name, x] of Object.entries(rows)) {
@@ -219,6 +225,42 @@ test('npm run bench: the round-trip latency section', { timeout: 120_000 }, asyn
         if (transport === 'TCP') assert.equal(x.lost, 0, `${name} over TCP`);
         assert.ok(x.samples > 0 && x.p50 > 0 && x.p50 <= x.p99 && x.p99 <= x.max, `${name} over ${transport}`);
       }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+interface AllocResults {
+  alloc: { byReceiver: Record<string, Record<string, number>>; notes: string[] };
+}
+
+test('npm run bench: the allocation section', { timeout: 120_000 }, async (t) => {
+  if (!needPeer(t, LO_PEER)) return; // (its C flooder builds where liblo's programs do)
+  const dir = mkdtempSync(join(tmpdir(), 'aiolo-bench-test-'));
+  const json = join(dir, 'results.json');
+  try {
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/main.ts'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        AIOLO_BENCH_FROM: 'src',
+        BENCH_JSON: json,
+        BENCH_ONLY: 'alloc',
+        BENCH_NET_ROUNDS: '1',
+        BENCH_ALLOC_COUNT: '2000',
+        BENCH_WARMUP: '200',
+      },
+      maxBuffer: 1 << 24,
+    });
+    const r = (JSON.parse(readFileSync(json, 'utf8')) as AllocResults).alloc;
+    for (const note of r.notes) t.diagnostic(note);
+    assert.deepEqual(Object.keys(r.byReceiver), ['raw dgram', 'aiolo', ...AIOLO_ROWS.slice(1)]);
+    for (const [name, parts] of Object.entries(r.byReceiver)) {
+      assert.deepEqual(Object.keys(parts), ['receive', 'decode', 'dispatch', 'consumer', 'other'], name);
+      // every receive path allocates its packet at least; aiolo's decoder its Message
+      assert.ok((parts.receive ?? 0) > 0, `${name}: nothing sampled in the receive path`);
+      if (name !== 'raw dgram') assert.ok((parts.decode ?? 0) > 0, `${name}: nothing sampled in the decoder`);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -238,3 +238,16 @@ test("native: errors are the system's, as dgram reports them", { timeout: 10_000
     await taken.close();
   }
 });
+
+test('udpPath says which path this process takes, as AIOLO_NATIVE asks', async () => {
+  const { udpPath } = await import('../../src/index.js');
+  const server = await bindUdp({ host: '127.0.0.1', port: 0 }, () => {});
+  try {
+    assert.equal(udpPath, nativeUdp === undefined ? 'dgram' : 'native');
+    assert.equal(server instanceof NativePort, udpPath === 'native');
+    if (process.env.AIOLO_NATIVE === '0') assert.equal(udpPath, 'dgram');
+    if (process.env.AIOLO_NATIVE === '1') assert.equal(udpPath, 'native');
+  } finally {
+    await server.close();
+  }
+});
