@@ -164,6 +164,8 @@ export class NativePort implements DatagramPort {
     for (let i = 0; i < count && !this.#closed; i++) {
       const m = i * stride;
       const length = meta[m] as number;
+      // (a slot holds the largest UDP payload; a longer one, which UDP cannot carry, is not read)
+      if (length > SLOT_SIZE) continue;
       const start = i * SLOT_SIZE;
       const packet = RECEIVED.alloc(length);
       if (length <= COPY_BY_LOOP) {

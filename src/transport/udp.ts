@@ -88,9 +88,14 @@ export async function bindUdp(options: UdpBindOptions, onPacket: PacketHandler):
   if (nativeUdp !== undefined && mc === undefined) {
     let port: NativePort;
     try {
+      // a name is looked up as dgram's bind looks it up: once, IPv4 (v6 is for IPv6 literals only)
+      const host =
+        options.host === undefined || isIP(options.host) !== 0
+          ? options.host
+          : (await lookup(options.host, { family: 4 })).address;
       port = new NativePort(nativeUdp, {
         v6,
-        host: options.host ?? '',
+        host: host ?? '',
         port: options.port,
         recvBufferSize: options.recvBufferSize ?? 0,
         broadcast: !v6,

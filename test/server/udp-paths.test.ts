@@ -251,3 +251,23 @@ test('udpPath says which path this process takes, as AIOLO_NATIVE asks', async (
     await server.close();
   }
 });
+
+test('a server bound by host name listens where dgram would (the name looked up, IPv4)', async () => {
+  const got: Peer[] = [];
+  const server = await bindUdp({ host: 'localhost', port: 0 }, (_packet, from) => got.push(from));
+  const client = await dgramSocket('udp4', '127.0.0.1');
+  try {
+    assert.equal(server.address().family, 'IPv4');
+    await send(client, Uint8Array.of(1), server.address().port, '127.0.0.1');
+    await until(5000, 'the datagram', () => got.length === 1);
+    await assert.rejects(
+      bindUdp({ host: 'no-such-host.invalid', port: 0 }, () => {}),
+      {
+        code: 'ERR_OSC_START_FAILED',
+      },
+    );
+  } finally {
+    await server.close();
+    client.close();
+  }
+});
