@@ -447,13 +447,14 @@ export class Address extends Sender implements AsyncDisposable {
       if (this.#listening !== udp.socket) {
         this.#listening = udp.socket;
         const socket = udp.socket;
-        socket.onPacket((packet, from) => {
-          this.#ownReply(packet, {
+        // (the reply's own reply path is made only if a waiter reads its source)
+        socket.onPacket((packet, from) =>
+          this.#ownReply(packet, () => ({
             url: `osc.udp://${bracketHost(from.address)}:${from.port}/`,
             proto: 'udp',
             send: (p) => sendUdp(socket, p, from.port, from.address),
-          });
-        });
+          })),
+        );
       }
     }
     this.#waiters.add(waiter);
@@ -461,14 +462,17 @@ export class Address extends Sender implements AsyncDisposable {
   }
 
   /** What a connection of this address's own (not a server's) does with what comes back: replies for requests. */
-  readonly #ownHandlers: LinkHandlers = {
-    frame: (packet, l) => this.#ownReply(packet, { url: this.url, proto: l.proto, send: (p) => l.write(p) }),
-    framingError() {},
-    closed() {},
-  };
+  get #ownHandlers(): LinkHandlers {
+    // made on use: a reply's source is an Address too, and most never open a connection
+    return {
+      frame: (packet, l) => this.#ownReply(packet, () => ({ url: this.url, proto: l.proto, send: (p) => l.write(p) })),
+      framingError() {},
+      closed() {},
+    };
+  }
 
   /** A packet that came back on this address's own socket or connection: replies for requests. */
-  #ownReply(packet: Uint8Array, from: Sink): void {
+  #ownReply(packet: Uint8Array, from: () => Sink): void {
     if (this.#waiters.size === 0) return;
     let decoded: Message | Bundle;
     try {
@@ -477,24 +481,51 @@ export class Address extends Sender implements AsyncDisposable {
       debug('a malformed reply to %s: %s', this.url, String(err));
       return;
     }
-    let source: Address | undefined;
-    const offer = (element: Message | Bundle, timetag: TimeTag): void => {
-      if (element instanceof Bundle) {
-        for (const e of element.elements) offer(e, element.timetag);
-        return;
-      }
-      const candidate: ReplyCandidate = {
-        path: element.path,
-        typetags: element.typetags,
-        args: element.args,
-        timetag,
-        get source() {
-          source ??= new Address({ [REPLY_SINK]: from });
-          return source;
-        },
-      };
-      for (const waiter of this.#waiters) if (waiter.offer(candidate)) break;
-    };
-    offer(decoded, TimeTag.IMMEDIATE);
+    this.#offer(decoded, TimeTag.IMMEDIATE, new OwnReplySource(from));
+  }
+
+  #offer(element: Message | Bundle, timetag: TimeTag, source: OwnReplySource): void {
+    if (element instanceof Bundle) {
+      for (const e of element.elements) this.#offer(e, element.timetag, source);
+      return;
+    }
+    const candidate = new OwnReplyCandidate(element, timetag, source);
+    for (const waiter of this.#waiters) if (waiter.offer(candidate)) break;
+  }
+}
+
+/** The reply address of what came back on an address's own socket, made on first use and shared by a bundle's messages. */
+class OwnReplySource {
+  readonly #sink: () => Sink;
+  #address: Address | undefined;
+
+  constructor(sink: () => Sink) {
+    this.#sink = sink;
+  }
+
+  get address(): Address {
+    this.#address ??= new Address({ [REPLY_SINK]: this.#sink() });
+    return this.#address;
+  }
+}
+
+/** A message that came back, as the request waiters judge it (a class: its `source` getter is shared, not made per reply). */
+class OwnReplyCandidate implements ReplyCandidate {
+  readonly path: string;
+  readonly typetags: string;
+  readonly args: readonly OscArg[];
+  readonly timetag: TimeTag;
+  readonly #source: OwnReplySource;
+
+  constructor(message: Message, timetag: TimeTag, source: OwnReplySource) {
+    this.path = message.path;
+    this.typetags = message.typetags;
+    this.args = message.args;
+    this.timetag = timetag;
+    this.#source = source;
+  }
+
+  get source(): Address {
+    return this.#source.address;
   }
 }
