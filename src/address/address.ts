@@ -359,7 +359,8 @@ export class Address extends Sender implements AsyncDisposable {
   // ---- request/reply
 
   /** Requests waiting for a reply on this address's own socket or connection. */
-  readonly #waiters = new Set<ReplyWaiter>();
+  /** (made on the first request: most addresses, replies' sources among them, never make one) */
+  #waiters: Set<ReplyWaiter> | undefined;
   /** The own UDP socket whose datagrams go to #waiters. */
   #listening: DatagramPort | undefined;
 
@@ -457,8 +458,10 @@ export class Address extends Sender implements AsyncDisposable {
         );
       }
     }
-    this.#waiters.add(waiter);
-    return () => this.#waiters.delete(waiter);
+    this.#waiters ??= new Set();
+    const waiters = this.#waiters;
+    waiters.add(waiter);
+    return () => waiters.delete(waiter);
   }
 
   /** What a connection of this address's own (not a server's) does with what comes back: replies for requests. */
@@ -473,7 +476,7 @@ export class Address extends Sender implements AsyncDisposable {
 
   /** A packet that came back on this address's own socket or connection: replies for requests. */
   #ownReply(packet: Uint8Array, from: () => Sink): void {
-    if (this.#waiters.size === 0) return;
+    if (this.#waiters === undefined || this.#waiters.size === 0) return;
     let decoded: Message | Bundle;
     try {
       decoded = decode(packet);
@@ -490,7 +493,7 @@ export class Address extends Sender implements AsyncDisposable {
       return;
     }
     const candidate = new OwnReplyCandidate(element, timetag, source);
-    for (const waiter of this.#waiters) if (waiter.offer(candidate)) break;
+    for (const waiter of this.#waiters ?? []) if (waiter.offer(candidate)) break;
   }
 }
 
