@@ -1,4 +1,4 @@
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -150,7 +150,7 @@ export async function bindUdp(options: UdpBindOptions, onPacket: PacketHandler):
 export async function openUdp(
   family: 4 | 6,
   plainUnicast: boolean,
-  configure: (socket: import('node:dgram').Socket) => Promise<void>,
+  configure: (socket: Socket) => Promise<void>,
 ): Promise<DatagramPort> {
   if (nativeUdp !== undefined && plainUnicast) {
     return new NativePort(nativeUdp, {
