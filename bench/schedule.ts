@@ -34,7 +34,9 @@ export interface ScheduleResults {
 type Command = [string, string[]];
 
 function receivers(): Record<string, Command> {
-  const list: Record<string, Command> = { aiolo: nodeCommand('receiver', 'aiolo', 'udp', 'late') };
+  const [node, args] = nodeCommand('receiver', 'aiolo', 'udp', 'late');
+  // --expose-gc: the receiver collects its start-up garbage before the first bundle (receiver.ts)
+  const list: Record<string, Command> = { aiolo: [node, ['--expose-gc', ...args]] };
   if (LIBLO_MISSING === undefined) list['liblo (C)'] = [cProgram('lo_recv'), ['udp', 'late']];
   return list;
 }

@@ -16,40 +16,94 @@ function before<T>(a: Entry<T>, b: Entry<T>): boolean {
 }
 
 /**
- * The next turn of the event loop after I/O: Node's setImmediate; in a browser, which has none, a
- * MessageChannel message (a setTimeout(0) would be clamped to 4 ms once nested).
+ * A turn of the event loop at a time, so that I/O goes on while the scheduler steps towards a due
+ * time: Node's setImmediate; in a browser, which has none, a MessageChannel message (a setTimeout(0)
+ * would be clamped to 4 ms once nested). One per scheduler: a step allocates only what the platform
+ * does (an Immediate, a message event), no handle of its own.
  */
-type Immediate = { cancel(): void };
-const immediate: (run: () => void) => Immediate =
-  typeof setImmediate === 'function'
-    ? (run) => {
-        const handle = setImmediate(run);
-        return { cancel: () => clearImmediate(handle) };
-      }
-    : (run) => {
-        const channel = new MessageChannel();
-        let live = true;
+interface Stepper {
+  /** Calls the step on a later turn, once however often it is asked before then. */
+  next(): void;
+  cancel(): void;
+}
+
+function nodeStepper(step: () => void): Stepper {
+  let handle: ReturnType<typeof setImmediate> | undefined;
+  const run = () => {
+    handle = undefined;
+    step();
+  };
+  return {
+    next: () => {
+      handle ??= setImmediate(run);
+    },
+    cancel: () => {
+      if (handle !== undefined) clearImmediate(handle);
+      handle = undefined;
+    },
+  };
+}
+
+// One channel while stepping towards a due time (not one a step), closed when the steps end: a port
+// left open with a listener keeps some runtimes' event loops alive. One message at most is in
+// flight, so a cancel and a new step before it arrives still make one chain of steps, not two.
+function channelStepper(step: () => void): Stepper {
+  let channel: MessageChannel | undefined;
+  let posted = false;
+  let wanted = false;
+  const arrived = () => {
+    posted = false;
+    if (wanted) {
+      wanted = false;
+      step();
+    }
+    if (!posted) {
+      channel?.port1.close();
+      channel = undefined;
+    }
+  };
+  return {
+    next: () => {
+      wanted = true;
+      if (posted) return;
+      if (channel === undefined) {
+        channel = new MessageChannel();
         // (the DOM's MessagePort; Node's type has no onmessage, and this branch never runs in Node)
-        (channel.port1 as unknown as { onmessage: () => void }).onmessage = () => {
-          channel.port1.close();
-          if (live) run();
-        };
-        channel.port2.postMessage(null);
-        return {
-          cancel: () => {
-            live = false;
-            channel.port1.close();
-          },
-        };
-      };
+        (channel.port1 as unknown as { onmessage: () => void }).onmessage = arrived;
+      }
+      channel.port2.postMessage(null);
+      posted = true;
+    },
+    cancel: () => {
+      wanted = false; // the message in flight finds nothing to do, and closes the channel
+    },
+  };
+}
+
+const hasImmediate = typeof setImmediate === 'function';
 
 /** liblo caps `lo_server_next_event_delay` at 100 seconds; so does {@link Scheduler.nextDelay}. */
 export const MAX_EVENT_DELAY = 100;
-// Node's timers have millisecond granularity and may fire a fraction of a millisecond before the
-// wall-clock instant asked for; wake this much early and step the rest with setImmediate. The steps
-// compare performance.now() with a number, so that they allocate nothing but the Immediate: a
-// TimeTag per step made a young-generation collection every 50 ms, each a stall of its own.
-const EARLY_WAKE_MS = 2;
+
+// The scheduler waits for the head with a timer, then steps.
+//
+// The timer is set for whole milliseconds ending EARLY_WAKE_MS before the due time. Node's timers
+// run on the event loop's millisecond clock and truncate fractions: setTimeout(k) was measured
+// firing from 0.9 ms early to 1.1 ms late (p99, in a process the OS never preempted), so one ending
+// 1.5 ms short fires 0.4 ms before the due time at the latest. A timer under 1 ms is never set: Node
+// makes it 1 ms, and such timers (asked for 0.02-0.5 ms) fired up to 1.4 ms after the due time;
+// what is due within EARLY_WAKE_MS + 1 ms is stepped from the start.
+export const EARLY_WAKE_MS = 1.5;
+// The steps are turns of the event loop (I/O goes on), each comparing performance.now() with a
+// number: a TimeTag per step made a young-generation collection every 50 ms. A turn still allocates
+// ~0.5 KB in Node (the Immediate and what Node makes around it), ~75 KB for each millisecond
+// stepped, and the collections that sets off fall among the steps, just before a due time: with
+// the OS not preempting the receiver, most of the lateness past 0.5 ms. Hence the window is no
+// wider than the timer needs (2 ms made p99 0.93 ms there, 1.5 ms 0.35-0.83). Sleeping in it
+// instead, in slices of Atomics.wait, made ~9x fewer collections but was worse wherever other
+// processes wanted the CPUs: a thread that sleeps this close to its due time is woken late (p99
+// 2.3-3.5 ms against 0.9-1.5 ms stepping, the benchmark's receiver on a busy 2-core VM), while one
+// that steps is already running.
 
 /**
  * Holds items until their timetag and hands them to `dispatch` then, never early: a binary heap
@@ -62,14 +116,14 @@ export class Scheduler<T> {
   readonly #onError: (err: unknown) => void;
   #seq = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #immediate: Immediate | undefined;
   #armedFor: Entry<T> | undefined;
   /** performance.now() at which the head is due, while stepping towards it. */
   #dueAt = 0;
-  readonly #step = (): void => {
-    this.#immediate = undefined;
-    // (the exact check, against the timetag, is runDue's: this one only decides when to make it)
-    if (performance.now() < this.#dueAt) this.#immediate = immediate(this.#step);
+  readonly #stepper: Stepper = (hasImmediate ? nodeStepper : channelStepper)(() => this.#step());
+  readonly #woken = (): void => {
+    this.#timer = undefined;
+    const ms = this.nextDelay() * 1000;
+    if (ms > 0) this.#wait(ms);
     else this.#tick();
   };
 
@@ -136,26 +190,33 @@ export class Scheduler<T> {
     if (head === undefined || head === this.#armedFor) return;
     this.#cancel();
     this.#armedFor = head;
-    const ms = this.nextDelay() * 1000;
-    if (ms > EARLY_WAKE_MS) {
-      this.#timer = setTimeout(() => this.#tick(), ms - EARLY_WAKE_MS);
+    this.#wait(this.nextDelay() * 1000);
+  }
+
+  /** Waits `ms` for the head: a timer while it can be one of at least 1 ms, then steps. */
+  #wait(ms: number): void {
+    if (ms > EARLY_WAKE_MS + 1) {
+      this.#timer = setTimeout(this.#woken, Math.floor(ms - EARLY_WAKE_MS));
     } else {
       this.#dueAt = performance.now() + ms;
-      this.#immediate = immediate(this.#step);
+      this.#stepper.next();
     }
+  }
+
+  #step(): void {
+    // (the exact check, against the timetag, is runDue's: this one only decides when to make it)
+    if (performance.now() < this.#dueAt) this.#stepper.next();
+    else this.#tick();
   }
 
   #cancel(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#immediate?.cancel();
     this.#timer = undefined;
-    this.#immediate = undefined;
+    this.#stepper.cancel();
     this.#armedFor = undefined;
   }
 
   #tick(): void {
-    this.#timer = undefined;
-    this.#immediate = undefined;
     this.#armedFor = undefined;
     this.runDue(TimeTag.now());
   }

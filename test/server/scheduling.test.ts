@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Address, ANY_PATH, Bundle, Message, type Received, Server, TimeTag } from '../../src/index.js';
-import { Scheduler } from '../../src/server/scheduler.js';
+import { EARLY_WAKE_MS, Scheduler } from '../../src/server/scheduler.js';
 import { event, take, within } from '../helpers/async.js';
 
 const LOCAL = '127.0.0.1';
@@ -71,6 +71,58 @@ describe('scheduling', () => {
     t.diagnostic(
       `lateness over ${N} events 5-105 ms ahead: p50 ${percentile(late, 50).toFixed(3)} ms, p99 ${percentile(late, 99).toFixed(3)} ms, max ${(late[N - 1] as number).toFixed(3)} ms`,
     );
+  });
+
+  test('never early when due within a few milliseconds: stepped from the start', async () => {
+    const late: number[] = [];
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    const N = 40;
+    const scheduler = new Scheduler<number>(
+      (_item, timetag) => {
+        late.push(TimeTag.now().diff(timetag) * 1000);
+        if (late.length === N) done();
+      },
+      (err) => assert.fail(String(err)),
+    );
+    // 0-3.9 ms ahead: no timer (or one of 1 ms), then steps
+    const start = TimeTag.now();
+    for (let i = 0; i < N; i++) scheduler.add(start.add(((i * 7) % 40) / 10_000), i);
+    await within(5000, 'all dispatches', finished);
+    const earliest = Math.min(...late);
+    assert.ok(earliest >= 0, `dispatched ${-earliest} ms early`);
+  });
+
+  test('a timer is only ever set for whole milliseconds ending EARLY_WAKE_MS before the due time', () => {
+    // Node makes a timer under 1 ms one of 1 ms and truncates fractions, so either could fire after
+    // a due time less than EARLY_WAKE_MS + 1 ms away: what is that close is stepped instead.
+    const real = globalThis.setTimeout;
+    for (const aheadMs of [0.5, 1.5, 2.5, 2.99, 3.01, 3.5, 4.2, 10.7, 57.9]) {
+      const asked: number[] = [];
+      const scheduler = new Scheduler<number>(
+        () => {},
+        (err) => assert.fail(String(err)),
+      );
+      const due = TimeTag.now().add(aheadMs / 1000);
+      globalThis.setTimeout = ((run: () => void, ms: number) => {
+        asked.push(ms);
+        return real(run, ms);
+      }) as typeof setTimeout;
+      try {
+        scheduler.add(due, 1);
+      } finally {
+        globalThis.setTimeout = real;
+        scheduler.clear();
+      }
+      for (const ms of asked) {
+        assert.ok(Number.isInteger(ms) && ms >= 1, `${aheadMs} ms ahead: a timer of ${ms} ms`);
+        assert.ok(ms <= aheadMs - EARLY_WAKE_MS, `${aheadMs} ms ahead: a timer of ${ms} ms ends too late`);
+      }
+      // (far enough that no stall between reading the clock and add() makes it a step instead)
+      if (aheadMs > 50) assert.equal(asked.length, 1, `${aheadMs} ms ahead: no timer`);
+    }
   });
 
   test('equal timetags keep arrival order, across packets', async () => {
