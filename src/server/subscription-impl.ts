@@ -53,6 +53,11 @@ export class SubscriptionImpl<T = readonly OscArg[], R extends Route | null = Ro
   #seqs: number[] = [];
   #sizes: number[] = [];
   #head = 0;
+  /**
+   * The end of what is buffered. The arrays are reused from one burst to the next (a batch of
+   * datagrams buffers a few dozen messages at a time), so their length may run past it.
+   */
+  #tail = 0;
   #bytes = 0;
   #state: State = 'open';
   #failure: OscOverflowError | undefined;
@@ -114,7 +119,7 @@ export class SubscriptionImpl<T = readonly OscArg[], R extends Route | null = Ro
 
   /** Messages buffered and not yet consumed. */
   get pending(): number {
-    return this.#items.length - this.#head;
+    return this.#tail - this.#head;
   }
 
   /** Bytes buffered: the estimate `highWaterBytes` limits. */
@@ -134,7 +139,7 @@ export class SubscriptionImpl<T = readonly OscArg[], R extends Route | null = Ro
 
   /** Sequence number of the oldest buffered item (for `merge`'s arrival order), or Infinity. */
   get headSeq(): number {
-    return this.#head < this.#seqs.length ? (this.#seqs[this.#head] as number) : Number.POSITIVE_INFINITY;
+    return this.#head < this.#tail ? (this.#seqs[this.#head] as number) : Number.POSITIVE_INFINITY;
   }
 
   /** Whether it has ended and everything buffered was consumed or discarded. */
@@ -211,9 +216,10 @@ export class SubscriptionImpl<T = readonly OscArg[], R extends Route | null = Ro
       return;
     }
     const bytes = from.bytes;
-    this.#items.push(item);
-    this.#seqs.push(from.seq);
-    this.#sizes.push(bytes);
+    const tail = this.#tail++;
+    this.#items[tail] = item;
+    this.#seqs[tail] = from.seq;
+    this.#sizes[tail] = bytes;
     this.#bytes += bytes;
     this.#merged?.();
   }
@@ -234,16 +240,21 @@ export class SubscriptionImpl<T = readonly OscArg[], R extends Route | null = Ro
     (this.#items as unknown[])[this.#head] = undefined;
     this.#bytes -= this.#sizes[this.#head] as number;
     this.#head++;
-    if (this.#head === this.#items.length) {
-      this.#items = [];
-      this.#seqs = [];
-      this.#sizes = [];
+    if (this.#head === this.#tail) {
+      // drained: the arrays are kept for the next burst, unless a big one grew them
+      if (this.#items.length > COMPACT_AFTER) {
+        this.#items = [];
+        this.#seqs = [];
+        this.#sizes = [];
+      }
       this.#head = 0;
+      this.#tail = 0;
       this.#bytes = 0;
-    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#seqs = this.#seqs.slice(this.#head);
-      this.#sizes = this.#sizes.slice(this.#head);
+    } else if (this.#head >= COMPACT_AFTER && this.#head * 2 >= this.#tail) {
+      this.#items = this.#items.slice(this.#head, this.#tail);
+      this.#seqs = this.#seqs.slice(this.#head, this.#tail);
+      this.#sizes = this.#sizes.slice(this.#head, this.#tail);
+      this.#tail -= this.#head;
       this.#head = 0;
     }
     // a paused connection resumes at half the limits, not at the first free slot: hysteresis, so
@@ -297,6 +308,7 @@ export class SubscriptionImpl<T = readonly OscArg[], R extends Route | null = Ro
     this.#seqs = [];
     this.#sizes = [];
     this.#head = 0;
+    this.#tail = 0;
     this.#bytes = 0;
     this.#failure = undefined;
     this.#finish();
