@@ -46,6 +46,8 @@ typedef struct {
     int closed;    /* close() was called: fd is closed, the poll handle is closing */
     int uv_closed; /* the poll handle's close callback ran (or it was never initialised) */
     int finalized; /* the JavaScript handle was collected */
+    int in_callback; /* JavaScript called from here is running (and may close the socket) */
+    int released;    /* the references and the async context are released */
     napi_ref on_read;
     napi_ref on_writable;
     napi_ref ring_ref;
@@ -86,6 +88,8 @@ static void on_uv_closed(uv_handle_t *h)
 static void release_refs(sock_t *s)
 {
     napi_env env = s->env;
+    if (s->released) return;
+    s->released = 1;
     if (s->on_read) napi_delete_reference(env, s->on_read);
     if (s->on_writable) napi_delete_reference(env, s->on_writable);
     if (s->ring_ref) napi_delete_reference(env, s->ring_ref);
@@ -108,7 +112,9 @@ static void do_close(sock_t *s)
         close(s->fd);
         s->uv_closed = 1;
     }
-    release_refs(s);
+    /* closed from inside a callback: napi_make_callback still uses the async context, so the
+     * release waits until it returns (call_js) */
+    if (s->in_callback == 0) release_refs(s);
 }
 
 static void finalize(napi_env env, void *data, void *hint)
@@ -246,12 +252,16 @@ static void call_js(sock_t *s, napi_ref ref, int argc, napi_value *argv)
     napi_value fn, recv, result;
     if (napi_get_reference_value(env, ref, &fn) == napi_ok && fn != NULL) {
         napi_get_global(env, &recv); /* (napi_make_callback wants an object as `this`) */
-        if (napi_make_callback(env, s->async, recv, fn, (size_t)argc, argv, &result) == napi_pending_exception) {
+        s->in_callback++;
+        napi_status status = napi_make_callback(env, s->async, recv, fn, (size_t)argc, argv, &result);
+        s->in_callback--;
+        if (status == napi_pending_exception) {
             napi_value exc;
             napi_get_and_clear_last_exception(env, &exc);
             napi_fatal_exception(env, exc);
         }
     }
+    if (s->closed && s->in_callback == 0) release_refs(s);
     napi_close_handle_scope(env, scope);
 }
 

@@ -271,3 +271,38 @@ test('a server bound by host name listens where dgram would (the name looked up,
     client.close();
   }
 });
+
+test('native: a socket closed by its own handler mid-batch stops there, and the process goes on', async (t) => {
+  if (!needNative(t)) return;
+  const native = nativeUdp as NonNullable<typeof nativeUdp>;
+  const port = new NativePort(native, {
+    v6: false,
+    host: '127.0.0.1',
+    port: 0,
+    recvBufferSize: 4 * 1024 * 1024,
+    broadcast: false,
+    slots: 32,
+  });
+  const client = await dgramSocket('udp4', '127.0.0.1');
+  const got: number[] = [];
+  let closing: Promise<void> | undefined;
+  port.onPacket((packet) => {
+    got.push(packet[0] as number);
+    if (got.length === 3) closing = port.close();
+  });
+  try {
+    // sent without yielding, so that they arrive as one batch: the handler closes the socket at
+    // the third, and the native side is inside its call into JavaScript when it does
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => send(client, Uint8Array.of(i), port.address().port, '127.0.0.1')),
+    );
+    await until(5000, 'the close', () => closing !== undefined);
+    await closing;
+    assert.deepEqual(got, [0, 1, 2]);
+    // the closed socket's port is free again, and the process still serves others
+    const again = await bindUdp({ host: '127.0.0.1', port: port.address().port }, () => {});
+    await again.close();
+  } finally {
+    client.close();
+  }
+});
