@@ -477,19 +477,6 @@ static napi_value js_errname(napi_env env, napi_callback_info info)
     return out;
 }
 
-/* strerror(errno) -> the system's message */
-static napi_value js_strerror(napi_env env, napi_callback_info info)
-{
-    size_t argc = 1;
-    napi_value argv[1];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-    int32_t e;
-    CHECK(napi_get_value_int32(env, argv[0], &e));
-    napi_value out;
-    CHECK(napi_create_string_utf8(env, strerror(e < 0 ? -e : e), NAPI_AUTO_LENGTH, &out));
-    return out;
-}
-
 static napi_value init(napi_env env, napi_value exports)
 {
     napi_property_descriptor props[] = {
@@ -501,7 +488,6 @@ static napi_value init(napi_env env, napi_value exports)
         {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
         {"ntop", NULL, js_ntop, NULL, NULL, NULL, napi_enumerable, NULL},
         {"errname", NULL, js_errname, NULL, NULL, NULL, napi_enumerable, NULL},
-        {"strerror", NULL, js_strerror, NULL, NULL, NULL, napi_enumerable, NULL},
     };
     napi_value meta;
     napi_create_uint32(env, META_INTS, &meta);

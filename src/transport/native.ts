@@ -25,7 +25,6 @@ export interface NativeUdp {
   close(handle: object): void;
   ntop(family: number, w0: number, w1: number, w2: number, w3: number): string;
   errname(errno: number): string;
-  strerror(errno: number): string;
 }
 
 function load(): NativeUdp | undefined {

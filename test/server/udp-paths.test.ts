@@ -27,6 +27,19 @@ function needNative(t: { skip(message: string): void }): boolean {
   return false;
 }
 
+/** A socket on the native path: any port on every IPv4 address, 4 slots, unless told otherwise. */
+function nativePort(options: Partial<ConstructorParameters<typeof NativePort>[1]>): NativePort {
+  return new NativePort(nativeUdp as NonNullable<typeof nativeUdp>, {
+    v6: false,
+    host: '',
+    port: 0,
+    recvBufferSize: 0,
+    broadcast: false,
+    slots: 4,
+    ...options,
+  });
+}
+
 async function dgramSocket(type: 'udp4' | 'udp6', host: string): Promise<Socket> {
   const s = createSocket(type);
   await new Promise<void>((resolve) => s.bind(0, host, resolve));
@@ -49,17 +62,9 @@ function collect(list: Got[]): (packet: Uint8Array, from: Peer) => void {
 test('native and dgram receive the same datagrams from the same senders, alike', { timeout: 30_000 }, (t) => {
   if (!needNative(t)) return;
   return seeded(async (r) => {
-    const native = nativeUdp as NonNullable<typeof nativeUdp>;
     const viaNative: Got[] = [];
     const viaDgram: Got[] = [];
-    const a = new NativePort(native, {
-      v6: false,
-      host: '127.0.0.1',
-      port: 0,
-      recvBufferSize: 4 * 1024 * 1024,
-      broadcast: false,
-      slots: SERVER_SLOTS,
-    });
+    const a = nativePort({ host: '127.0.0.1', recvBufferSize: 4 * 1024 * 1024, slots: SERVER_SLOTS });
     const bSocket = await dgramSocket('udp4', '127.0.0.1');
     bSocket.setRecvBufferSize(4 * 1024 * 1024);
     const b = new DgramPort(bSocket);
@@ -101,15 +106,7 @@ test('native IPv6: a sender on ::1 reads as dgram writes it, and a reply reaches
   timeout: 10_000,
 }, async (t) => {
   if (!needNative(t)) return;
-  const native = nativeUdp as NonNullable<typeof nativeUdp>;
-  const port = new NativePort(native, {
-    v6: true,
-    host: '::1',
-    port: 0,
-    recvBufferSize: 0,
-    broadcast: false,
-    slots: 4,
-  });
+  const port = nativePort({ v6: true, host: '::1' });
   const client = await dgramSocket('udp6', '::1');
   try {
     const got: { packet: Uint8Array; from: Peer }[] = [];
@@ -129,20 +126,12 @@ test('native IPv6: a sender on ::1 reads as dgram writes it, and a reply reaches
 
 test('native: a burst larger than one batch arrives whole and in order', { timeout: 20_000 }, async (t) => {
   if (!needNative(t)) return;
-  const native = nativeUdp as NonNullable<typeof nativeUdp>;
   const got: number[] = [];
   const server = await bindUdp({ host: '127.0.0.1', port: 0, recvBufferSize: 8 * 1024 * 1024 }, (packet) =>
     got.push(new DataView(packet.buffer, packet.byteOffset, 4).getUint32(0)),
   );
   assert.ok(server instanceof NativePort, 'a plain unicast server socket takes the native path');
-  const client = new NativePort(native, {
-    v6: false,
-    host: '',
-    port: 0,
-    recvBufferSize: 0,
-    broadcast: false,
-    slots: 4,
-  });
+  const client = nativePort({});
   try {
     // 2,000 datagrams sent without yielding: they queue in the kernel and come out in batches
     const total = 2000;
@@ -167,15 +156,7 @@ test('native: a handler that throws is reported, and the rest of the batch is st
   timeout: 10_000,
 }, async (t) => {
   if (!needNative(t)) return;
-  const native = nativeUdp as NonNullable<typeof nativeUdp>;
-  const port = new NativePort(native, {
-    v6: false,
-    host: '127.0.0.1',
-    port: 0,
-    recvBufferSize: 0,
-    broadcast: false,
-    slots: 32,
-  });
+  const port = nativePort({ host: '127.0.0.1', slots: 32 });
   const client = await dgramSocket('udp4', '127.0.0.1');
   const thrown: unknown[] = [];
   const onUncaught = (err: unknown) => thrown.push(err);
@@ -203,15 +184,7 @@ test('native: a handler that throws is reported, and the rest of the batch is st
 
 test("native: errors are the system's, as dgram reports them", { timeout: 10_000 }, async (t) => {
   if (!needNative(t)) return;
-  const native = nativeUdp as NonNullable<typeof nativeUdp>;
-  const taken = new NativePort(native, {
-    v6: false,
-    host: '127.0.0.1',
-    port: 0,
-    recvBufferSize: 0,
-    broadcast: false,
-    slots: 4,
-  });
+  const taken = nativePort({ host: '127.0.0.1' });
   try {
     // the port in use: the same code dgram's bind gives, which a server turns into ERR_OSC_ADDRESS_IN_USE
     await assert.rejects(
@@ -219,14 +192,7 @@ test("native: errors are the system's, as dgram reports them", { timeout: 10_000
       (err: { code?: string }) => err.code === 'ERR_OSC_ADDRESS_IN_USE',
     );
     // a send after close: ERR_OSC_SEND_FAILED, as dgram's "Not running"
-    const closed = new NativePort(native, {
-      v6: false,
-      host: '',
-      port: 0,
-      recvBufferSize: 0,
-      broadcast: false,
-      slots: 4,
-    });
+    const closed = nativePort({});
     await closed.close();
     await closed.close(); // idempotent
     await assert.rejects(sendUdp(closed, Uint8Array.of(1), taken.address().port, '127.0.0.1'), {
@@ -274,15 +240,7 @@ test('a server bound by host name listens where dgram would (the name looked up,
 
 test('native: a socket closed by its own handler mid-batch stops there, and the process goes on', async (t) => {
   if (!needNative(t)) return;
-  const native = nativeUdp as NonNullable<typeof nativeUdp>;
-  const port = new NativePort(native, {
-    v6: false,
-    host: '127.0.0.1',
-    port: 0,
-    recvBufferSize: 4 * 1024 * 1024,
-    broadcast: false,
-    slots: 32,
-  });
+  const port = nativePort({ host: '127.0.0.1', recvBufferSize: 4 * 1024 * 1024, slots: 32 });
   const client = await dgramSocket('udp4', '127.0.0.1');
   const got: number[] = [];
   let closing: Promise<void> | undefined;
@@ -304,5 +262,37 @@ test('native: a socket closed by its own handler mid-batch stops there, and the 
     await again.close();
   } finally {
     client.close();
+  }
+});
+
+test('native: more senders than the sender table keeps (1024) each read as themselves', {
+  timeout: 30_000,
+}, async (t) => {
+  if (!needNative(t)) return;
+  const got: { claimed: number; from: Peer }[] = [];
+  const port = nativePort({ host: '127.0.0.1', recvBufferSize: 4 * 1024 * 1024, slots: 32 });
+  port.onPacket((packet, from) =>
+    got.push({ claimed: new DataView(packet.buffer, packet.byteOffset, 2).getUint16(0), from }),
+  );
+  try {
+    // 1,100 sockets, 100 open at a time (each sends its own port), past the table's bound: the
+    // table is cleared and refilled, never grown, and no datagram is credited to another sender
+    const total = 1100;
+    for (let batch = 0; batch < total / 100; batch++) {
+      const senders = await Promise.all(Array.from({ length: 100 }, () => dgramSocket('udp4', '127.0.0.1')));
+      await Promise.all(
+        senders.map((s) => {
+          const p = new Uint8Array(2);
+          new DataView(p.buffer).setUint16(0, s.address().port);
+          return send(s, p, port.address().port, '127.0.0.1');
+        }),
+      );
+      await until(5000, `batch ${batch}`, () => got.length >= (batch + 1) * 100);
+      for (const s of senders) s.close();
+    }
+    assert.equal(got.length, total);
+    for (const g of got) assert.deepEqual([g.from.address, g.from.port], ['127.0.0.1', g.claimed]);
+  } finally {
+    await port.close();
   }
 });
