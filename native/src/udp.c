@@ -28,6 +28,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "native.h"
+
 /* Per datagram in `meta`: length, flags, family (4 or 6), port, then the address as four 32-bit
  * words in network order (IPv4: the first word only). */
 #define META_INTS 8
@@ -62,13 +64,6 @@ typedef struct {
     struct sockaddr_storage *names;
 } sock_t;
 
-#define CHECK(call)                                                                                \
-    do {                                                                                           \
-        if ((call) != napi_ok) {                                                                   \
-            napi_throw_error(env, "ERR_AIOLO_NATIVE", #call " failed");                            \
-            return NULL;                                                                           \
-        }                                                                                          \
-    } while (0)
 
 static void free_sock(sock_t *s)
 {
@@ -138,12 +133,6 @@ static sock_t *get_sock(napi_env env, napi_value v)
     return (sock_t *)data;
 }
 
-static napi_value num(napi_env env, double d)
-{
-    napi_value v;
-    napi_create_double(env, d, &v);
-    return v;
-}
 
 /* A sockaddr from a numeric host ("127.0.0.1", "::1", "fe80::1%lo") and a port; for an IPv6
  * socket, an IPv4 host is written as its v4-mapped form. 0 or -errno. */
@@ -191,23 +180,23 @@ static napi_value js_open(napi_env env, napi_callback_info info)
 {
     size_t argc = 5;
     napi_value argv[5];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     bool v6, broadcast;
     char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
     size_t host_len;
     int32_t port, rcvbuf;
-    CHECK(napi_get_value_bool(env, argv[0], &v6));
-    CHECK(napi_get_value_string_utf8(env, argv[1], host, sizeof(host), &host_len));
-    CHECK(napi_get_value_int32(env, argv[2], &port));
-    CHECK(napi_get_value_int32(env, argv[3], &rcvbuf));
-    CHECK(napi_get_value_bool(env, argv[4], &broadcast));
+    NCHECK(napi_get_value_bool(env, argv[0], &v6));
+    NCHECK(napi_get_value_string_utf8(env, argv[1], host, sizeof(host), &host_len));
+    NCHECK(napi_get_value_int32(env, argv[2], &port));
+    NCHECK(napi_get_value_int32(env, argv[3], &rcvbuf));
+    NCHECK(napi_get_value_bool(env, argv[4], &broadcast));
 
     struct sockaddr_storage addr;
     socklen_t addr_len;
     int err = make_addr(v6, host_len == 0 ? (v6 ? "::" : "0.0.0.0") : host, port, &addr, &addr_len);
-    if (err < 0) return num(env, err);
+    if (err < 0) return native_num(env, err);
     int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return num(env, -errno);
+    if (fd < 0) return native_num(env, -errno);
     int one = 1;
     if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) < 0) err = -errno;
     if (err == 0 && broadcast && setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0) err = -errno;
@@ -217,12 +206,12 @@ static napi_value js_open(napi_env env, napi_callback_info info)
     if (err == 0 && getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0) err = -errno;
     if (err < 0) {
         close(fd);
-        return num(env, err);
+        return native_num(env, err);
     }
     sock_t *s = calloc(1, sizeof(sock_t));
     if (s == NULL) {
         close(fd);
-        return num(env, -ENOMEM);
+        return native_num(env, -ENOMEM);
     }
     s->env = env;
     s->fd = fd;
@@ -236,9 +225,9 @@ static napi_value js_open(napi_env env, napi_callback_info info)
         return NULL;
     }
     int bound_port = ntohs(v6 ? ((struct sockaddr_in6 *)&bound)->sin6_port : ((struct sockaddr_in *)&bound)->sin_port);
-    CHECK(napi_create_array_with_length(env, 2, &result));
-    CHECK(napi_set_element(env, result, 0, handle));
-    CHECK(napi_set_element(env, result, 1, num(env, bound_port)));
+    NCHECK(napi_create_array_with_length(env, 2, &result));
+    NCHECK(napi_set_element(env, result, 0, handle));
+    NCHECK(napi_set_element(env, result, 1, native_num(env, bound_port)));
     return result;
 }
 
@@ -297,7 +286,7 @@ static void read_batches(sock_t *s)
         napi_value argv[1];
         napi_handle_scope scope;
         if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
-        argv[0] = num(s->env, n);
+        argv[0] = native_num(s->env, n);
         call_js(s, s->on_read, 1, argv);
         napi_close_handle_scope(s->env, scope);
         if ((unsigned)n < s->slots) return; /* fewer than asked for: nothing more is waiting */
@@ -326,25 +315,25 @@ static napi_value js_start(napi_env env, napi_callback_info info)
 {
     size_t argc = 7;
     napi_value argv[7];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     sock_t *s = get_sock(env, argv[0]);
     if (s == NULL) return NULL;
-    if (s->closed || s->started) return num(env, -EINVAL);
+    if (s->closed || s->started) return native_num(env, -EINVAL);
     void *ring, *meta;
     size_t ring_len, meta_len;
     uint32_t slots, slot_size;
-    CHECK(napi_get_arraybuffer_info(env, argv[1], &ring, &ring_len));
-    CHECK(napi_get_arraybuffer_info(env, argv[2], &meta, &meta_len));
-    CHECK(napi_get_value_uint32(env, argv[3], &slots));
-    CHECK(napi_get_value_uint32(env, argv[4], &slot_size));
+    NCHECK(napi_get_arraybuffer_info(env, argv[1], &ring, &ring_len));
+    NCHECK(napi_get_arraybuffer_info(env, argv[2], &meta, &meta_len));
+    NCHECK(napi_get_value_uint32(env, argv[3], &slots));
+    NCHECK(napi_get_value_uint32(env, argv[4], &slot_size));
     if (slots == 0 || slots > MAX_SLOTS || slot_size == 0 || ring_len < (size_t)slots * slot_size ||
         meta_len < (size_t)slots * META_INTS * sizeof(int32_t)) {
-        return num(env, -EINVAL);
+        return native_num(env, -EINVAL);
     }
     s->msgs = calloc(slots, sizeof(struct mmsghdr));
     s->iov = calloc(slots, sizeof(struct iovec));
     s->names = calloc(slots, sizeof(struct sockaddr_storage));
-    if (s->msgs == NULL || s->iov == NULL || s->names == NULL) return num(env, -ENOMEM);
+    if (s->msgs == NULL || s->iov == NULL || s->names == NULL) return native_num(env, -ENOMEM);
     s->ring = ring;
     s->meta = meta;
     s->slots = slots;
@@ -357,21 +346,21 @@ static napi_value js_start(napi_env env, napi_callback_info info)
         s->msgs[i].msg_hdr.msg_name = &s->names[i];
     }
     /* the ArrayBuffers stay alive (and so where they are) while the socket is open */
-    CHECK(napi_create_reference(env, argv[1], 1, &s->ring_ref));
-    CHECK(napi_create_reference(env, argv[2], 1, &s->meta_ref));
-    CHECK(napi_create_reference(env, argv[5], 1, &s->on_read));
-    CHECK(napi_create_reference(env, argv[6], 1, &s->on_writable));
+    NCHECK(napi_create_reference(env, argv[1], 1, &s->ring_ref));
+    NCHECK(napi_create_reference(env, argv[2], 1, &s->meta_ref));
+    NCHECK(napi_create_reference(env, argv[5], 1, &s->on_read));
+    NCHECK(napi_create_reference(env, argv[6], 1, &s->on_writable));
     napi_value name;
-    CHECK(napi_create_string_utf8(env, "aiolo:udp", NAPI_AUTO_LENGTH, &name));
-    CHECK(napi_async_init(env, NULL, name, &s->async));
+    NCHECK(napi_create_string_utf8(env, "aiolo:udp", NAPI_AUTO_LENGTH, &name));
+    NCHECK(napi_async_init(env, NULL, name, &s->async));
     uv_loop_t *loop;
-    CHECK(napi_get_uv_event_loop(env, &loop));
+    NCHECK(napi_get_uv_event_loop(env, &loop));
     int err = uv_poll_init(loop, &s->poll, s->fd);
-    if (err < 0) return num(env, err);
+    if (err < 0) return native_num(env, err);
     s->poll.data = s;
     s->started = 1;
     s->uv_closed = 0;
-    return num(env, set_events(s, UV_READABLE));
+    return native_num(env, set_events(s, UV_READABLE));
 }
 
 /* send(handle, bytes: Uint8Array, port, host) -> bytes sent | -errno (-EAGAIN: try when writable) */
@@ -379,29 +368,29 @@ static napi_value js_send(napi_env env, napi_callback_info info)
 {
     size_t argc = 4;
     napi_value argv[4];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     sock_t *s = get_sock(env, argv[0]);
     if (s == NULL) return NULL;
-    if (s->closed) return num(env, -EBADF);
+    if (s->closed) return native_num(env, -EBADF);
     napi_typedarray_type type;
     size_t length, offset;
     void *data;
     napi_value ab;
-    CHECK(napi_get_typedarray_info(env, argv[1], &type, &length, &data, &ab, &offset));
+    NCHECK(napi_get_typedarray_info(env, argv[1], &type, &length, &data, &ab, &offset));
     int32_t port;
-    CHECK(napi_get_value_int32(env, argv[2], &port));
+    NCHECK(napi_get_value_int32(env, argv[2], &port));
     char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
     size_t host_len;
-    CHECK(napi_get_value_string_utf8(env, argv[3], host, sizeof(host), &host_len));
+    NCHECK(napi_get_value_string_utf8(env, argv[3], host, sizeof(host), &host_len));
     struct sockaddr_storage to;
     socklen_t to_len;
     int err = make_addr(s->v6, host, port, &to, &to_len);
-    if (err < 0) return num(env, err);
+    if (err < 0) return native_num(env, err);
     ssize_t n;
     do {
         n = sendto(s->fd, data, length, MSG_DONTWAIT, (struct sockaddr *)&to, to_len);
     } while (n < 0 && errno == EINTR);
-    return num(env, n < 0 ? -errno : (double)n);
+    return native_num(env, n < 0 ? -errno : (double)n);
 }
 
 /* writable(handle, want) -> 0 | -errno: whether onWritable is called when the socket can take more */
@@ -409,13 +398,13 @@ static napi_value js_writable(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
     napi_value argv[2];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     sock_t *s = get_sock(env, argv[0]);
     if (s == NULL) return NULL;
     bool want;
-    CHECK(napi_get_value_bool(env, argv[1], &want));
-    if (s->closed || !s->started) return num(env, -EBADF);
-    return num(env, set_events(s, want ? (UV_READABLE | UV_WRITABLE) : UV_READABLE));
+    NCHECK(napi_get_value_bool(env, argv[1], &want));
+    if (s->closed || !s->started) return native_num(env, -EBADF);
+    return native_num(env, set_events(s, want ? (UV_READABLE | UV_WRITABLE) : UV_READABLE));
 }
 
 /* ref(handle, keepAlive): whether the open socket keeps the process alive, as dgram's ref()/unref() */
@@ -423,11 +412,11 @@ static napi_value js_ref(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
     napi_value argv[2];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     sock_t *s = get_sock(env, argv[0]);
     if (s == NULL) return NULL;
     bool keep;
-    CHECK(napi_get_value_bool(env, argv[1], &keep));
+    NCHECK(napi_get_value_bool(env, argv[1], &keep));
     if (!s->closed && s->started) {
         if (keep) uv_ref((uv_handle_t *)&s->poll);
         else uv_unref((uv_handle_t *)&s->poll);
@@ -440,7 +429,7 @@ static napi_value js_close(napi_env env, napi_callback_info info)
 {
     size_t argc = 1;
     napi_value argv[1];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     sock_t *s = get_sock(env, argv[0]);
     if (s == NULL) return NULL;
     do_close(s);
@@ -452,14 +441,14 @@ static napi_value js_ntop(napi_env env, napi_callback_info info)
 {
     size_t argc = 5;
     napi_value argv[5];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     int32_t family, w[4];
-    CHECK(napi_get_value_int32(env, argv[0], &family));
-    for (int i = 0; i < 4; i++) CHECK(napi_get_value_int32(env, argv[i + 1], &w[i]));
+    NCHECK(napi_get_value_int32(env, argv[0], &family));
+    for (int i = 0; i < 4; i++) NCHECK(napi_get_value_int32(env, argv[i + 1], &w[i]));
     char text[INET6_ADDRSTRLEN];
     if (inet_ntop(family == 6 ? AF_INET6 : AF_INET, w, text, sizeof(text)) == NULL) text[0] = '\0';
     napi_value out;
-    CHECK(napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &out));
+    NCHECK(napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &out));
     return out;
 }
 
@@ -468,12 +457,12 @@ static napi_value js_errname(napi_env env, napi_callback_info info)
 {
     size_t argc = 1;
     napi_value argv[1];
-    CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     int32_t e;
-    CHECK(napi_get_value_int32(env, argv[0], &e));
+    NCHECK(napi_get_value_int32(env, argv[0], &e));
     const char *name = strerrorname_np(e < 0 ? -e : e);
     napi_value out;
-    CHECK(napi_create_string_utf8(env, name != NULL ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &out));
+    NCHECK(napi_create_string_utf8(env, name != NULL ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &out));
     return out;
 }
 
@@ -493,6 +482,7 @@ static napi_value init(napi_env env, napi_value exports)
     napi_create_uint32(env, META_INTS, &meta);
     napi_set_named_property(env, exports, "META_INTS", meta);
     napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
+    timer_define(env, exports);
     return exports;
 }
 

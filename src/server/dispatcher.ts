@@ -11,6 +11,7 @@ import { TimeTag } from '../codec/timetag.js';
 import { type AnyArgs, type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import type { Dispatched } from '../transport/link.js';
+import type { PreciseTimers } from '../transport/native.js';
 import type { Sender } from '../transport/sender.js';
 import { messageBytes } from './bytes.js';
 import { canCoerce, coerceArgs } from './coerce.js';
@@ -100,15 +101,20 @@ export class Dispatcher<O> {
   accepting = false;
   #serving = false;
 
-  constructor(limits: DispatchLimits, stats: DispatchStats, host: DispatchHost<O>) {
+  /** `timers`: what the schedule waits with, where finer than setTimeout (a server's, in Node). */
+  constructor(limits: DispatchLimits, stats: DispatchStats, host: DispatchHost<O>, timers?: PreciseTimers) {
     this.#limits = limits;
     this.stats = stats;
     this.#host = host;
-    this.#scheduler = new Scheduler((item, timetag) => {
-      this.stats.queued = this.#scheduler.pending;
-      this.stats.queuedBytes -= item.bytes;
-      this.#dispatch(item.message, timetag, item.origin);
-    }, rethrowLater);
+    this.#scheduler = new Scheduler(
+      (item, timetag) => {
+        this.stats.queued = this.#scheduler.pending;
+        this.stats.queuedBytes -= item.bytes;
+        this.#dispatch(item.message, timetag, item.origin);
+      },
+      rethrowLater,
+      timers,
+    );
   }
 
   /** The routes registered, in registration order. */

@@ -5,6 +5,7 @@ import type { MultiCast } from '../address/multicast.js';
 import type { AnyArgs, ArgsOf, Typespec } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import { SERVER_LINK, type ServerLink } from '../transport/link.js';
+import { preciseTimers } from '../transport/native.js';
 import type { Sender } from '../transport/sender.js';
 import { inOrder } from '../transport/serial-queue.js';
 import { Connections } from './connections.js';
@@ -71,29 +72,34 @@ export class Server extends EventEmitter<ServerEvents> implements AsyncDisposabl
     this.multicast = c.multicast;
     this.queue = c.queue;
     this.coerce = c.coerce;
-    this.#core = new Dispatcher<Origin>(c, this.#stats, {
-      delivery: (message, timetag, origin, seq) => new ServerDelivery(this.#replies, message, timetag, origin, seq),
-      source: (origin) => sourceFor(this.#replies, origin),
-      holdable: (origin) => (origin.kind === 'link' ? origin.link : undefined),
-      enumerates: (origin) => origin.kind === 'udp',
-      listens: (event) => this.listenerCount(event) > 0,
-      malformed: (error, origin, packet) => {
-        if (this.listenerCount('malformed') > 0)
-          this.emit('malformed', error, sourceFor(this.#replies, origin), packet);
+    this.#core = new Dispatcher<Origin>(
+      c,
+      this.#stats,
+      {
+        delivery: (message, timetag, origin, seq) => new ServerDelivery(this.#replies, message, timetag, origin, seq),
+        source: (origin) => sourceFor(this.#replies, origin),
+        holdable: (origin) => (origin.kind === 'link' ? origin.link : undefined),
+        enumerates: (origin) => origin.kind === 'udp',
+        listens: (event) => this.listenerCount(event) > 0,
+        malformed: (error, origin, packet) => {
+          if (this.listenerCount('malformed') > 0)
+            this.emit('malformed', error, sourceFor(this.#replies, origin), packet);
+        },
+        unmatched: (message) => this.emit('unmatched', message),
+        scheduleOverflow: (message, reason) => this.emit('scheduleOverflow', message, reason),
+        overflow: (sub, dropped) => this.emit('overflow', sub, dropped),
+        handlerError: (error, message) => {
+          if (this.listenerCount('handlerError') === 0) return false;
+          try {
+            this.emit('handlerError', error, message);
+          } catch (err) {
+            rethrowLater(err); // the user's listener threw, as for any event
+          }
+          return true;
+        },
       },
-      unmatched: (message) => this.emit('unmatched', message),
-      scheduleOverflow: (message, reason) => this.emit('scheduleOverflow', message, reason),
-      overflow: (sub, dropped) => this.emit('overflow', sub, dropped),
-      handlerError: (error, message) => {
-        if (this.listenerCount('handlerError') === 0) return false;
-        try {
-          this.emit('handlerError', error, message);
-        } catch (err) {
-          rethrowLater(err); // the user's listener threw, as for any event
-        }
-        return true;
-      },
-    });
+      preciseTimers,
+    );
     this.#connections = new Connections(
       {
         packet: (packet, origin) => this.#packet(packet, origin),

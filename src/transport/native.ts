@@ -25,6 +25,12 @@ export interface NativeUdp {
   close(handle: object): void;
   ntop(family: number, w0: number, w1: number, w2: number, w3: number): string;
   errname(errno: number): string;
+  // the timer (native/src/timer.c)
+  timerOpen(onFire: () => void): object | number;
+  timerArm(handle: object, ms: number, spinMs: number): number;
+  timerDisarm(handle: object): void;
+  timerClose(handle: object): void;
+  timerHolding(): number;
 }
 
 function load(): NativeUdp | undefined {
@@ -49,3 +55,39 @@ export const nativeUdp: NativeUdp | undefined = load();
  * `AIOLO_NATIVE=0` in the environment chooses `'dgram'`.
  */
 export const udpPath: 'native' | 'dgram' = nativeUdp === undefined ? 'dgram' : 'native';
+
+/** @internal A one-shot timer finer than Node's millisecond timers. */
+export interface PreciseTimer {
+  /**
+   * Calls back once, `ms` (fractional) from now and never sooner, sleeping until `spinMs` before
+   * then and turning the event loop from there; replaces an earlier arming. False if it cannot.
+   */
+  arm(ms: number, spinMs: number): boolean;
+  disarm(): void;
+  /** Idempotent; nothing is called back after it. */
+  close(): void;
+}
+
+/** @internal Makes precise timers calling `fire`. */
+export type PreciseTimers = (fire: () => void) => PreciseTimer;
+
+// (a process out of file descriptors: the scheduler's millisecond timers serve instead)
+const UNAVAILABLE: PreciseTimer = { arm: () => false, disarm: () => {}, close: () => {} };
+
+function nativeTimers(addon: NativeUdp): PreciseTimers {
+  return (fire) => {
+    const handle = addon.timerOpen(fire);
+    if (typeof handle === 'number') return UNAVAILABLE;
+    return {
+      arm: (ms, spinMs) => addon.timerArm(handle, ms, spinMs) === 0,
+      disarm: () => addon.timerDisarm(handle),
+      close: () => addon.timerClose(handle),
+    };
+  };
+}
+
+/**
+ * @internal aiolo-native's timerfd timers (native/src/timer.c), or undefined where the addon is not
+ * loaded: the scheduler then waits with setTimeout and turns of the loop.
+ */
+export const preciseTimers: PreciseTimers | undefined = nativeUdp === undefined ? undefined : nativeTimers(nativeUdp);

@@ -11,21 +11,8 @@ import { NativePort, SERVER_SLOTS } from '../../src/transport/datagram-native.js
 import { nativeUdp } from '../../src/transport/native.js';
 import { bindUdp, sendUdp } from '../../src/transport/udp.js';
 import { until } from '../helpers/async.js';
-import { IN_CI } from '../helpers/peers.js';
+import { needNative } from '../helpers/native.js';
 import { seeded } from '../helpers/random.js';
-
-/** Skips where aiolo-native is not built; under CI=true it must be (`.ci/run` builds it). */
-function needNative(t: { skip(message: string): void }): boolean {
-  if (nativeUdp !== undefined) return true;
-  if (process.env.AIOLO_NATIVE === '0') {
-    t.skip('AIOLO_NATIVE=0: this run is the node:dgram path only');
-    return false;
-  }
-  const message = 'aiolo-native is not built: apt-get install g++ make python3, then npm install';
-  if (IN_CI) throw new Error(`${message} (CI=true: the native path may not be skipped)`);
-  t.skip(message);
-  return false;
-}
 
 /** A socket on the native path: any port on every IPv4 address, 4 slots, unless told otherwise. */
 function nativePort(options: Partial<ConstructorParameters<typeof NativePort>[1]>): NativePort {
