@@ -11,7 +11,7 @@ import { aiolo as lib } from './aiolo.js';
 import { cProgram, LIBLO_MISSING, Proc } from './peers.js';
 import { rate as fmt, median, table, times } from './stats.js';
 
-const { Bundle, decode, encode, Message, TimeTag } = lib;
+const { Bundle, decode, encode, encodeInto, Message, TimeTag } = lib;
 
 interface OscJsPacket {
   add(value: unknown): void;
@@ -96,9 +96,16 @@ const expected = (c: Case): Normal => c.messages.map((m) => [m.path, m.args.map(
 interface Contender {
   readonly name: string;
   /** Returns the encode and decode functions for a case, or undefined if the library cannot do it. */
-  prepare(
-    c: Case,
-  ): { encode: () => unknown; bytes: Uint8Array; decode: () => unknown; normal: () => Normal } | undefined;
+  prepare(c: Case):
+    | {
+        encode: () => unknown;
+        /** aiolo's encodeInto() into a buffer it reuses, where the library has one. */
+        into?: () => unknown;
+        bytes: Uint8Array;
+        decode: () => unknown;
+        normal: () => Normal;
+      }
+    | undefined;
 }
 
 const aiolo: Contender = {
@@ -109,8 +116,10 @@ const aiolo: Contender = {
     );
     const packet = isBundle(c) ? new Bundle(msgs, TimeTag.IMMEDIATE) : (msgs[0] as AioloMessage);
     const bytes = encode(packet);
+    const reused = new Uint8Array(64 * 1024);
     return {
       encode: () => encode(packet),
+      into: () => encodeInto(packet, reused),
       bytes,
       decode: () => decode(bytes),
       normal: () => {
@@ -264,7 +273,7 @@ const CONTENDERS = [aiolo, nodeOscContender, oscMinContender, oscJsContender, os
 // garbage another left behind.
 const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
 
-type Prepared = { encode: () => unknown; decode: () => unknown; normal: () => boolean };
+type Prepared = { encode: () => unknown; into?: () => unknown; decode: () => unknown; normal: () => boolean };
 
 // A contender's encode and decode for a case (taking its variants in turn), and whether its
 // decoded output of every variant checked matches the input.
@@ -276,7 +285,9 @@ function prepareCase(k: Contender, c: Case): Prepared | undefined {
   const normal = () => ps.every((p, n) => JSON.stringify(p.normal()) === JSON.stringify(expected(cases[n] as Case)));
   if (ps.length === 1) {
     const p = ps[0] as (typeof ps)[number];
-    return { encode: p.encode, decode: p.decode, normal };
+    return p.into === undefined
+      ? { encode: p.encode, decode: p.decode, normal }
+      : { encode: p.encode, into: p.into, decode: p.decode, normal };
   }
   const mask = ps.length - 1;
   let e = 0;
@@ -326,6 +337,8 @@ export interface CodecResult {
    */
   encodeRatio?: number;
   decodeRatio?: number;
+  /** liblo's row: aiolo's encodeInto() into a reused buffer over liblo's encode, per round as above. */
+  encodeIntoRatio?: number;
 }
 
 export interface CodecResults {
@@ -361,6 +374,12 @@ async function startLiblo(): Promise<Liblo> {
 }
 
 const LIBLO = 'liblo (C)';
+/**
+ * aiolo's encodeInto() into one buffer used again and again: encode() must return memory the caller
+ * owns, fresh each time, while liblo's serialise-then-free (lo_serde) gets the same hot chunk back
+ * from malloc at every call. This row is aiolo's operation on those terms.
+ */
+const INTO = 'aiolo, encodeInto (a buffer reused)';
 
 export async function runCodec(options: CodecOptions): Promise<CodecResults> {
   const cases: Record<string, Record<string, CodecResult>> = {};
@@ -391,6 +410,7 @@ export async function runCodec(options: CodecOptions): Promise<CodecResults> {
     for (let round = 0; round < options.rounds; round++) {
       for (const [name, p] of prepared) {
         add(enc, name, opsPerSecond(p.encode, options.ms));
+        if (p.into !== undefined) add(enc, INTO, opsPerSecond(p.into, options.ms));
         add(dec, name, opsPerSecond(p.decode, options.ms));
         // liblo right after aiolo, so that the two are measured moments apart, as the libraries are
         if (name === 'aiolo' && liblo !== undefined && libloCase !== undefined) {
@@ -401,14 +421,17 @@ export async function runCodec(options: CodecOptions): Promise<CodecResults> {
     }
     const perRound = (mine: number[] | undefined, theirs: number[]) =>
       median(theirs.map((x, i) => (mine?.[i] ?? Number.NaN) / x));
+    if (enc.has(INTO)) rows[INTO] = { correct: true };
     for (const name of enc.keys()) {
       const r = rows[name] as CodecResult;
       r.encode = median(enc.get(name) as number[]);
+      if (name === INTO) continue; // (its decode is aiolo's)
       r.decode = median(dec.get(name) as number[]);
       if (name !== 'aiolo') {
         r.encodeRatio = perRound(enc.get('aiolo'), enc.get(name) as number[]);
         r.decodeRatio = perRound(dec.get('aiolo'), dec.get(name) as number[]);
       }
+      if (name === LIBLO && enc.has(INTO)) r.encodeIntoRatio = perRound(enc.get(INTO), enc.get(name) as number[]);
     }
   }
   if (liblo !== undefined) {
@@ -423,7 +446,7 @@ export function codecTable(r: CodecResults): string {
   const rows: string[][] = [];
   for (const [name, byLib] of Object.entries(r.cases)) {
     for (const [libName, x] of Object.entries(byLib)) {
-      const other = libName !== 'aiolo';
+      const other = libName !== 'aiolo' && libName !== INTO;
       rows.push([
         name,
         x.correct ? libName : `${libName} (wrong: ${x.note})`,
@@ -432,6 +455,9 @@ export function codecTable(r: CodecResults): string {
         other ? times(x.encodeRatio) : '',
         other ? times(x.decodeRatio) : '',
       ]);
+      if (x.encodeIntoRatio !== undefined) {
+        rows.push([name, `${libName}, against aiolo's encodeInto`, '', '', times(x.encodeIntoRatio), '']);
+      }
     }
   }
   return [

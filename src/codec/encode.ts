@@ -221,22 +221,24 @@ function ownBuffer(size: number): Uint8Array {
 /**
  * Encodes into `out` at `offset` (for framing: a length prefix or headroom before the packet).
  * Returns the offset after the packet; throws {@link OscEncodeError} `ERR_OSC_BUFFER_TOO_SMALL`
- * if `out` is too small.
+ * if `out` is too small. Whatever it throws, bytes of `out` from `offset` on may have been written.
  */
 export function encodeInto(packet: Message | Bundle, out: Uint8Array, offset = 0): number {
-  const size = sizeOfElement(packet, 0);
-  if (offset < 0 || offset + size > out.length) {
-    throw new OscEncodeError(
-      'ERR_OSC_BUFFER_TOO_SMALL',
-      `encodeInto needs ${size} bytes at offset ${offset}; the buffer has ${out.length}`,
-    );
-  }
   if (intoBytes !== out) {
     intoBytes = out;
     intoView = new DataView(out.buffer, out.byteOffset, out.byteLength);
   }
-  target(out, intoView, offset + size);
-  return writeElement(packet, offset, 0);
+  // one pass, as encode's: written up to the buffer's end, and sized only if it did not fit
+  if (offset >= 0 && offset <= out.length) {
+    target(out, intoView, out.length);
+    const end = writeElement(packet, offset, 0);
+    if (end >= 0) return end;
+  }
+  const size = sizeOfElement(packet, 0); // (it throws first if an argument past the room is wrong)
+  throw new OscEncodeError(
+    'ERR_OSC_BUFFER_TOO_SMALL',
+    `encodeInto needs ${size} bytes at offset ${offset}; the buffer has ${out.length}`,
+  );
 }
 
 /** The number of bytes {@link encode} would produce (and the same validation). */
@@ -388,7 +390,9 @@ function writeArgs(tags: string, start: number, args: readonly unknown[], pos: n
           if (typeof value !== 'number') checkArg('f', value, a);
           v.setFloat32(p, value as number);
           p += 4;
-          if (tags.charCodeAt(t + 1) !== 0x66) break; // NaN past the end
+          // (bounds first: a charCodeAt past the end, NaN, made V8 leave its optimized code and
+          // run the float loop generically ever after; 16 floats encoded at 4.2 M/s, not 7)
+          if (t + 1 >= tags.length || tags.charCodeAt(t + 1) !== 0x66) break;
           t++;
           a++;
           if (a >= args.length) throw countError(tags, args);

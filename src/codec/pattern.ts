@@ -23,7 +23,7 @@ export function isPattern(path: string): boolean {
       case 0x7d: // }
         return true;
       case 0x2f: // /
-        if (path.charCodeAt(i + 1) === 0x2f) return true;
+        if (i + 1 < path.length && path.charCodeAt(i + 1) === 0x2f) return true; // (in bounds: see encode.ts's float loop)
     }
   }
   return false;
