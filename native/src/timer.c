@@ -40,6 +40,8 @@ typedef struct {
     int closed;
     int uv_closed; /* how many of the two handles' close callbacks ran */
     int finalized;
+    int tearing_down; /* the environment is exiting (a worker's end): JavaScript is gone */
+    napi_async_cleanup_hook_handle cleanup; /* until both handles are closed */
     int in_callback;
     int released;
     napi_ref on_fire;
@@ -62,13 +64,18 @@ static void set_state(timer_t_ *t, int armed, int spinning)
 static void on_uv_closed(uv_handle_t *h)
 {
     timer_t_ *t = (timer_t_ *)h->data;
-    t->uv_closed++;
-    if (t->finalized && t->uv_closed == 2) free_timer(t);
+    if (++t->uv_closed < 2) return;
+    /* both closed: an exiting environment may go on (and unload this library; see udp.c) */
+    if (t->cleanup != NULL) {
+        napi_remove_async_cleanup_hook(t->cleanup);
+        t->cleanup = NULL;
+    }
+    if (t->finalized) free_timer(t);
 }
 
 static void release_refs(timer_t_ *t)
 {
-    if (t->released) return;
+    if (t->released || t->tearing_down) return; /* (at exit the environment releases its own) */
     t->released = 1;
     if (t->on_fire) napi_delete_reference(t->env, t->on_fire);
     if (t->async) napi_async_destroy(t->env, t->async);
@@ -98,6 +105,15 @@ static void do_close(timer_t_ *t)
     uv_close((uv_handle_t *)&t->idle, on_uv_closed);
     /* closed from its own callback: napi_make_callback still uses the async context */
     if (t->in_callback == 0) release_refs(t);
+}
+
+/* The environment is exiting with the timer open (a worker ended, or the process): close it. */
+static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg)
+{
+    (void)handle;
+    timer_t_ *t = (timer_t_ *)arg;
+    t->tearing_down = 1;
+    do_close(t); /* (if it was closed already, its close callbacks are pending and will finish) */
 }
 
 static void finalize(napi_env env, void *data, void *hint)
@@ -198,6 +214,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
     NCHECK(napi_async_init(env, NULL, name, &t->async));
     NCHECK(napi_create_reference(env, argv[0], 1, &t->on_fire));
     NCHECK(napi_create_external(env, t, finalize, NULL, &handle));
+    if (napi_add_async_cleanup_hook(env, on_env_cleanup, t, &t->cleanup) != napi_ok) t->cleanup = NULL;
     return handle;
 }
 

@@ -48,6 +48,8 @@ typedef struct {
     int closed;    /* close() was called: fd is closed, the poll handle is closing */
     int uv_closed; /* the poll handle's close callback ran (or it was never initialised) */
     int finalized; /* the JavaScript handle was collected */
+    int tearing_down; /* the environment is exiting (a worker's end): JavaScript is gone */
+    napi_async_cleanup_hook_handle cleanup; /* until the socket is fully closed */
     int in_callback; /* JavaScript called from here is running (and may close the socket) */
     int released;    /* the references and the async context are released */
     napi_ref on_read;
@@ -73,17 +75,29 @@ static void free_sock(sock_t *s)
     free(s);
 }
 
+/* The fd is closed and the poll handle's close callback has run (or it never existed). The
+ * environment's exit waits for this (its cleanup hook): a worker that ends unloads this library
+ * right after, and a close callback run by its loop then would call into unmapped code. */
+static void fully_closed(sock_t *s)
+{
+    if (s->cleanup != NULL) {
+        napi_remove_async_cleanup_hook(s->cleanup);
+        s->cleanup = NULL;
+    }
+    if (s->finalized) free_sock(s);
+}
+
 static void on_uv_closed(uv_handle_t *h)
 {
     sock_t *s = (sock_t *)h->data;
     s->uv_closed = 1;
-    if (s->finalized) free_sock(s);
+    fully_closed(s);
 }
 
 static void release_refs(sock_t *s)
 {
     napi_env env = s->env;
-    if (s->released) return;
+    if (s->released || s->tearing_down) return; /* (at exit the environment releases its own) */
     s->released = 1;
     if (s->on_read) napi_delete_reference(env, s->on_read);
     if (s->on_writable) napi_delete_reference(env, s->on_writable);
@@ -98,6 +112,9 @@ static void do_close(sock_t *s)
 {
     if (s->closed) return;
     s->closed = 1;
+    /* closed from inside a callback: napi_make_callback still uses the async context, so the
+     * release waits until it returns (call_js) */
+    if (s->in_callback == 0) release_refs(s);
     if (s->started) {
         uv_poll_stop(&s->poll);
         /* (the fd is ours, not libuv's: closing it once the poll is stopped is allowed) */
@@ -106,10 +123,17 @@ static void do_close(sock_t *s)
     } else {
         close(s->fd);
         s->uv_closed = 1;
+        fully_closed(s);
     }
-    /* closed from inside a callback: napi_make_callback still uses the async context, so the
-     * release waits until it returns (call_js) */
-    if (s->in_callback == 0) release_refs(s);
+}
+
+/* The environment is exiting with the socket open (a worker ended, or the process): close it. */
+static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *arg)
+{
+    (void)handle;
+    sock_t *s = (sock_t *)arg;
+    s->tearing_down = 1;
+    do_close(s); /* (if it was closed already, its close callback is pending and will finish) */
 }
 
 static void finalize(napi_env env, void *data, void *hint)
@@ -224,6 +248,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
         napi_throw_error(env, "ERR_AIOLO_NATIVE", "napi_create_external failed");
         return NULL;
     }
+    if (napi_add_async_cleanup_hook(env, on_env_cleanup, s, &s->cleanup) != napi_ok) s->cleanup = NULL;
     int bound_port = ntohs(v6 ? ((struct sockaddr_in6 *)&bound)->sin6_port : ((struct sockaddr_in *)&bound)->sin_port);
     NCHECK(napi_create_array_with_length(env, 2, &result));
     NCHECK(napi_set_element(env, result, 0, handle));

@@ -12,6 +12,7 @@ import { nativeUdp } from '../../src/transport/native.js';
 import { bindUdp, sendUdp } from '../../src/transport/udp.js';
 import { until } from '../helpers/async.js';
 import { needNative } from '../helpers/native.js';
+import { run } from '../helpers/proc.js';
 import { seeded } from '../helpers/random.js';
 
 /** A socket on the native path: any port on every IPv4 address, 4 slots, unless told otherwise. */
@@ -282,4 +283,12 @@ test('native: more senders than the sender table keeps (1024) each read as thems
   } finally {
     await port.close();
   }
+});
+
+test('native: workers that end with sockets and a timer open leave the process running', async (t) => {
+  if (!needNative(t)) return;
+  // in a child process: what this guards against is a crash of the whole process
+  const ran = await run([process.execPath, '--import', 'tsx', 'test/server/fixtures/native-worker.ts'], 60_000);
+  assert.equal(ran.code, 0, `exit ${ran.code}: ${ran.stderr}`);
+  assert.equal(ran.stdout.toString('utf8').trim(), 'workers ended');
 });
