@@ -9,7 +9,7 @@
 //   BENCH_WS_COUNT=100000 BENCH_WS_PACE=20000 (0: no paced relay load) BENCH_WS_TIMEOUT=60 (s a run)
 //   BENCH_WS_WARMUP=$BENCH_WARMUP       BENCH_WS_BROWSER=1 (0: no chromium rows)
 //   BENCH_ALLOC_COUNT=100000             messages profiled per allocation run
-//   BENCH_LATENCY_COUNT=5000 BENCH_LATENCY_WARMUP=1000 BENCH_LATENCY_TIMEOUT=60 (s a run)
+//   BENCH_LATENCY_COUNT=5000 BENCH_LATENCY_WARMUP=5000 BENCH_LATENCY_TIMEOUT=60 (s a run)
 //   BENCH_WARMUP=20000                  messages each receiver gets before counting starts
 //   BENCH_JSON=bench/results.json       where the figures go
 import { execFileSync } from 'node:child_process';
@@ -114,7 +114,9 @@ if (only.has('latency')) {
   const latencyOptions = {
     rounds: netRounds,
     count: env('BENCH_LATENCY_COUNT', 5000),
-    warmup: env('BENCH_LATENCY_WARMUP', 1000),
+    // A Node process reaches its steady state after ~2,000 round trips (aiolo's p50 was 58 µs over
+    // the first 2,000, 39-40 µs after); 1,000 timed the tier-up. liblo's C needs none, and has it.
+    warmup: env('BENCH_LATENCY_WARMUP', 5000),
     timeoutMs: env('BENCH_LATENCY_TIMEOUT', 60) * 1000,
   };
   const latency = await runLatency(latencyOptions);
