@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Address } from '../address/address.js';
 import { OscConfigError } from '../transport/errors.js';
+import { type PreciseTimer, preciseTimers } from '../transport/native.js';
 import { SEND_VALID, type Sender } from '../transport/sender.js';
 import { OscRecordingError } from './errors.js';
 import { parseHeader, parsePacket, type RecordedPacket, type RecordingHeader } from './format.js';
@@ -53,7 +54,10 @@ export interface Replayer extends AsyncDisposable {
   readonly closed: Promise<void>;
 }
 
-/** A timer this much early, then setImmediate steps: Node's timers may fire up to ~1 ms early. */
+/**
+ * Without aiolo-native: a timer this much early, then setImmediate steps (Node's timers may fire up
+ * to ~1 ms early). With it, its precise timer, as the bundle scheduler's (server/scheduler.ts).
+ */
 const EARLY_WAKE_MS = 2;
 
 /** What a replay reads: a file, or lines (an array can be looped; a one-shot iterable plays once). */
@@ -129,6 +133,10 @@ class ReplayerImpl implements Replayer {
   #passes = 0;
   #stopping = false;
   #cancelWait: (() => void) | undefined;
+  /** aiolo-native's timer, made at the first wait and closed when the replay ends. */
+  #precise: PreciseTimer | undefined;
+  /** What the precise timer calls: the current wait's check. */
+  #woken: (() => void) | undefined;
 
   constructor(source: RecordingSource, target: Sender, ownsTarget: boolean, options: ReplayOptions) {
     this.#source = source;
@@ -155,6 +163,12 @@ class ReplayerImpl implements Replayer {
     };
   }
 
+  #preciseTimer(): PreciseTimer | undefined {
+    if (preciseTimers === undefined) return undefined;
+    this.#precise ??= preciseTimers(() => this.#woken?.());
+    return this.#precise;
+  }
+
   /** Resolves at `due` (performance.now() milliseconds) or later, never before; or when stopped. */
   #until(due: number): Promise<void> {
     return new Promise((resolve) => {
@@ -162,6 +176,8 @@ class ReplayerImpl implements Replayer {
       let step: ReturnType<typeof setImmediate> | undefined;
       const done = (): void => {
         this.#cancelWait = undefined;
+        this.#woken = undefined;
+        this.#precise?.disarm();
         if (timer !== undefined) clearTimeout(timer);
         if (step !== undefined) clearImmediate(step);
         resolve();
@@ -171,6 +187,7 @@ class ReplayerImpl implements Replayer {
         step = undefined;
         const left = due - performance.now();
         if (left <= 0 || this.#stopping) done();
+        else if (this.#preciseTimer()?.arm(left)) this.#woken = check;
         else if (left > EARLY_WAKE_MS) timer = setTimeout(check, left - EARLY_WAKE_MS);
         else step = setImmediate(check);
       };
@@ -229,6 +246,7 @@ class ReplayerImpl implements Replayer {
         base = lastDue; // the next pass begins where this one ended
       }
     } finally {
+      this.#precise?.close();
       this.#o.signal?.removeEventListener('abort', this.#abort);
       if (this.#ownsTarget) await (this.#target as Address).close().catch(() => undefined);
     }

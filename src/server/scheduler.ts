@@ -110,12 +110,9 @@ export const EARLY_WAKE_MS = 1.5;
 // Where aiolo-native is loaded, its timer does both halves without JavaScript (native/src/timer.c):
 // the loop sleeps until SPIN_MS before the due time, to the microsecond rather than the
 // millisecond, then turns without sleeping, and JavaScript is called once, when the item is due.
-// Nothing is allocated while it waits. Why turn at all: a process woken from sleep runs 0.1-0.2 ms
-// after its timer (p99 0.2-0.4 ms, at times 2 ms, on the benchmark's VM); one already running is
-// not woken. 1 ms covers that p99 with room, and is less CPU than the steps above. Measured by the
+// Nothing is allocated while it waits, and it is less CPU than the steps above. Measured by the
 // benchmark's receiver (1,000 bundles, the same hour): lateness p99 0.86-0.98 ms against 1.67 ms
 // stepping, p95 0.24-0.34 against 0.49-0.53.
-const SPIN_MS = 1;
 
 /**
  * Holds items until their timetag and hands them to `dispatch` then, never early: a binary heap
@@ -216,7 +213,7 @@ export class Scheduler<T> {
   #wait(ms: number): void {
     if (this.#timers !== undefined) {
       this.#precise ??= this.#timers(this.#woken);
-      if (this.#precise.arm(ms, SPIN_MS)) return;
+      if (this.#precise.arm(ms)) return;
     }
     if (ms > EARLY_WAKE_MS + 1) {
       this.#timer = setTimeout(this.#woken, Math.floor(ms - EARLY_WAKE_MS));

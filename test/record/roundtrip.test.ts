@@ -31,9 +31,10 @@ import {
   type Subscription,
   TimeTag,
 } from '../../src/index.js';
+import { nativeUdp } from '../../src/transport/native.js';
 import { SEND_VALID, Sender } from '../../src/transport/sender.js';
 import { unixAvailable } from '../../src/transport/unix.js';
-import { take, until } from '../helpers/async.js';
+import { take, until, within } from '../helpers/async.js';
 import { IN_CI } from '../helpers/peers.js';
 import { type Random, seeded } from '../helpers/random.js';
 
@@ -285,6 +286,28 @@ describe('replay timing', () => {
       assert.ok(took >= 50 && took < 50 + LATE_MAX_MS, `took ${took} ms`);
       assert.equal(received.pending, 0);
       assert.deepEqual([rp.stats.sent, rp.stats.passes], [2, 1]);
+    } finally {
+      await received.return();
+      await target.stop();
+    }
+  });
+
+  test('a replay waiting for a packet a minute away stops at once, and leaves no timer behind', async () => {
+    const holding = () => nativeUdp?.timerHolding() ?? 0; // (aiolo-native's timer, where it is loaded)
+    const before = holding();
+    const target = await new Server({ host: LOCAL, port: 0 }).start();
+    const received = target.packets();
+    try {
+      const lines = [
+        '{"aiolo":"recording","version":1}',
+        JSON.stringify({ ns: 0, data: b64(encode(Message.typed('/now', ''))) }),
+        JSON.stringify({ ns: 60e9, data: b64(encode(Message.typed('/later', ''))) }),
+      ];
+      const rp = replay(lines, target.url);
+      await take(received, 1);
+      await until(5000, 'the wait for the second packet', () => holding() === before + (nativeUdp ? 1 : 0));
+      await within(5000, 'stop()', rp.stop());
+      assert.deepEqual([rp.stats.sent, holding()], [1, before]);
     } finally {
       await received.return();
       await target.stop();
