@@ -29,7 +29,15 @@
 
 #include "native.h"
 
+/* The first field of a timer's struct: see udp.c's SOCK_MAGIC. */
+#define TIMER_MAGIC 0x616f746du /* "aotm" */
+/* The longest wait armed at once, 1e9 ms (~11.6 days): longer ones fire after this much, early.
+ * Both callers check their clock when called and wait again (the scheduler never waits more than
+ * 100 s at a time). Beyond it, nanoseconds from now would overflow the clock's 64 bits. */
+#define MAX_ARM_MS 1e9
+
 typedef struct {
+    uint32_t magic; /* TIMER_MAGIC */
     napi_env env;
     int fd;
     uv_poll_t poll;
@@ -129,7 +137,7 @@ static void finalize(napi_env env, void *data, void *hint)
 static timer_t_ *get_timer(napi_env env, napi_value v)
 {
     void *data = NULL;
-    if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+    if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL || *(uint32_t *)data != TIMER_MAGIC) {
         napi_throw_type_error(env, "ERR_AIOLO_NATIVE", "not a timer handle");
         return NULL;
     }
@@ -190,6 +198,18 @@ static napi_value js_open(napi_env env, napi_callback_info info)
     size_t argc = 1;
     napi_value argv[1];
     NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    /* what can throw comes before anything is opened: a throw leaves nothing behind (a handle left
+     * on a worker's loop would abort the process when the worker ends) */
+    napi_valuetype type;
+    uv_loop_t *loop;
+    napi_value name;
+    NCHECK(napi_typeof(env, argv[0], &type));
+    if (type != napi_function) {
+        napi_throw_type_error(env, "ERR_AIOLO_NATIVE", "onFire must be a function");
+        return NULL;
+    }
+    NCHECK(napi_get_uv_event_loop(env, &loop));
+    NCHECK(napi_create_string_utf8(env, "aiolo:timer", NAPI_AUTO_LENGTH, &name));
     int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (fd < 0) return native_num(env, -errno);
     timer_t_ *t = calloc(1, sizeof(*t));
@@ -197,23 +217,29 @@ static napi_value js_open(napi_env env, napi_callback_info info)
         close(fd);
         return native_num(env, -ENOMEM);
     }
-    t->env = env;
-    t->fd = fd;
-    uv_loop_t *loop;
-    int rc;
-    if (napi_get_uv_event_loop(env, &loop) != napi_ok || (rc = uv_poll_init(loop, &t->poll, fd)) != 0) {
+    int rc = uv_poll_init(loop, &t->poll, fd);
+    if (rc != 0) {
         close(fd);
         free(t);
-        return native_num(env, -EINVAL);
+        return native_num(env, rc);
     }
     uv_idle_init(loop, &t->idle); /* (cannot fail: it only fills in the struct) */
+    t->magic = TIMER_MAGIC;
+    t->env = env;
+    t->fd = fd;
     t->poll.data = t;
     t->idle.data = t;
-    napi_value name, handle;
-    NCHECK(napi_create_string_utf8(env, "aiolo:timer", NAPI_AUTO_LENGTH, &name));
-    NCHECK(napi_async_init(env, NULL, name, &t->async));
-    NCHECK(napi_create_reference(env, argv[0], 1, &t->on_fire));
-    NCHECK(napi_create_external(env, t, finalize, NULL, &handle));
+    napi_value handle;
+    /* (these cannot fail for a function; if the external could not be made, the timer is closed
+     * at once and its memory freed by the close callbacks) */
+    napi_async_init(env, NULL, name, &t->async);
+    napi_create_reference(env, argv[0], 1, &t->on_fire);
+    if (napi_create_external(env, t, finalize, NULL, &handle) != napi_ok) {
+        t->finalized = 1;
+        do_close(t);
+        napi_throw_error(env, "ERR_AIOLO_NATIVE", "napi_create_external failed");
+        return NULL;
+    }
     if (napi_add_async_cleanup_hook(env, on_env_cleanup, t, &t->cleanup) != napi_ok) t->cleanup = NULL;
     return handle;
 }
@@ -233,8 +259,11 @@ static napi_value js_arm(napi_env env, napi_callback_info info)
     NCHECK(napi_get_value_double(env, argv[2], &spin_ms));
     if (t->closed) return native_num(env, -EBADF);
     stop(t);
+    if (!(ms > 0)) ms = 0; /* (NaN and negative: due now) */
+    if (ms > MAX_ARM_MS) ms = MAX_ARM_MS;
+    if (!(spin_ms > 0)) spin_ms = 0;
     /* rounded up, so that it never fires before the time asked */
-    double ns = ms > 0 ? ceil(ms * 1e6) : 0;
+    double ns = ceil(ms * 1e6);
     t->due = uv_hrtime() + (uint64_t)ns;
     double sleep_ns = ns - (spin_ms > 0 ? spin_ms * 1e6 : 0);
     if (sleep_ns < 1) {

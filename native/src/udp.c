@@ -20,6 +20,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -30,15 +31,20 @@
 
 #include "native.h"
 
-/* Per datagram in `meta`: length, flags, family (4 or 6), port, then the address as four 32-bit
- * words in network order (IPv4: the first word only). */
-#define META_INTS 8
+/* Per datagram in `meta`: length, flags, family (4 or 6), port, the address as four 32-bit words
+ * in network order (IPv4: the first word only), then an IPv6 address's scope (its interface's
+ * index, for a link-local sender; else 0). */
+#define META_INTS 9
+/* The first field of each handle's struct, checked before it is used as one: a socket handle
+ * passed where a timer's is expected (or the reverse) is refused, not read past its end. */
+#define SOCK_MAGIC 0x616f7564u /* "aoud" */
 /* Batches taken per readable event before the loop gets a turn: 8 batches of 32 is 256 datagrams,
  * enough to amortise the wake-up, few enough that timers and other sockets are not starved. */
 #define MAX_ROUNDS 8
 #define MAX_SLOTS 1024
 
 typedef struct {
+    uint32_t magic; /* SOCK_MAGIC */
     napi_env env;
     int fd;
     int v6;
@@ -150,7 +156,7 @@ static void finalize(napi_env env, void *data, void *hint)
 static sock_t *get_sock(napi_env env, napi_value v)
 {
     void *data = NULL;
-    if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL) {
+    if (napi_get_value_external(env, v, &data) != napi_ok || data == NULL || *(uint32_t *)data != SOCK_MAGIC) {
         napi_throw_type_error(env, "ERR_AIOLO_NATIVE", "not a socket handle");
         return NULL;
     }
@@ -163,6 +169,7 @@ static sock_t *get_sock(napi_env env, napi_value v)
 static int make_addr(int v6, const char *host, int port, struct sockaddr_storage *out, socklen_t *len)
 {
     memset(out, 0, sizeof(*out));
+    if (port < 0 || port > 65535) return -EINVAL;
     if (!v6) {
         struct sockaddr_in *a = (struct sockaddr_in *)out;
         a->sin_family = AF_INET;
@@ -237,6 +244,7 @@ static napi_value js_open(napi_env env, napi_callback_info info)
         close(fd);
         return native_num(env, -ENOMEM);
     }
+    s->magic = SOCK_MAGIC;
     s->env = env;
     s->fd = fd;
     s->v6 = v6;
@@ -279,9 +287,61 @@ static void call_js(sock_t *s, napi_ref ref, int argc, napi_value *argv)
     napi_close_handle_scope(env, scope);
 }
 
+static void on_poll(uv_poll_t *h, int status, int events);
+
+static int set_events(sock_t *s, int events)
+{
+    if (events == s->events) return 0;
+    s->events = events;
+    return events == 0 ? uv_poll_stop(&s->poll) : uv_poll_start(&s->poll, events, on_poll);
+}
+
+/* Points the batch's iovecs at the ring's slots (again, if the ring's memory moved). */
+static void aim_slots(sock_t *s)
+{
+    for (unsigned i = 0; i < s->slots; i++) {
+        s->iov[i].iov_base = s->ring + (size_t)i * s->slot_size;
+        s->iov[i].iov_len = s->slot_size;
+    }
+}
+
+/* The ring and meta buffers as they are now, before a batch is read into them: JavaScript may have
+ * transferred (detached) or shrunk either since start(), and the kernel must not write where
+ * they were. 0, or -1 if either no longer holds the slots. (Call inside a handle scope.) */
+static int refresh_buffers(sock_t *s)
+{
+    napi_env env = s->env;
+    napi_value ring, meta;
+    void *ring_data, *meta_data;
+    size_t ring_len, meta_len;
+    if (napi_get_reference_value(env, s->ring_ref, &ring) != napi_ok || ring == NULL ||
+        napi_get_reference_value(env, s->meta_ref, &meta) != napi_ok || meta == NULL ||
+        napi_get_arraybuffer_info(env, ring, &ring_data, &ring_len) != napi_ok ||
+        napi_get_arraybuffer_info(env, meta, &meta_data, &meta_len) != napi_ok || ring_data == NULL ||
+        meta_data == NULL || ring_len < (size_t)s->slots * s->slot_size ||
+        meta_len < (size_t)s->slots * META_INTS * sizeof(int32_t)) {
+        return -1;
+    }
+    s->meta = meta_data;
+    if (ring_data != s->ring) {
+        s->ring = ring_data;
+        aim_slots(s);
+    }
+    return 0;
+}
+
 static void read_batches(sock_t *s)
 {
     for (int round = 0; round < MAX_ROUNDS && !s->closed; round++) {
+        napi_handle_scope buffers_scope;
+        if (napi_open_handle_scope(s->env, &buffers_scope) != napi_ok) return;
+        int usable = refresh_buffers(s);
+        napi_close_handle_scope(s->env, buffers_scope);
+        if (usable < 0) {
+            /* (aiolo's own buffers are private; only a caller of the raw addon gets here) */
+            set_events(s, s->events & ~UV_READABLE);
+            return;
+        }
         for (unsigned i = 0; i < s->slots; i++) {
             s->msgs[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
             s->msgs[i].msg_hdr.msg_flags = 0;
@@ -300,12 +360,13 @@ static void read_batches(sock_t *s)
                 m[2] = 6;
                 m[3] = ntohs(a6->sin6_port);
                 memcpy(&m[4], &a6->sin6_addr, 16);
+                m[8] = (int32_t)a6->sin6_scope_id;
             } else {
                 struct sockaddr_in *a4 = (struct sockaddr_in *)a;
                 m[2] = 4;
                 m[3] = ntohs(a4->sin_port);
                 memcpy(&m[4], &a4->sin_addr, 4);
-                m[5] = m[6] = m[7] = 0;
+                m[5] = m[6] = m[7] = m[8] = 0;
             }
         }
         napi_value argv[1];
@@ -327,15 +388,11 @@ static void on_poll(uv_poll_t *h, int status, int events)
     if (!s->closed && (events & UV_WRITABLE) && (s->events & UV_WRITABLE)) call_js(s, s->on_writable, 0, NULL);
 }
 
-static int set_events(sock_t *s, int events)
-{
-    if (events == s->events) return 0;
-    s->events = events;
-    return events == 0 ? uv_poll_stop(&s->poll) : uv_poll_start(&s->poll, events, on_poll);
-}
 
 /* start(handle, ring, meta, slots, slotSize, onRead(n), onWritable()) -> 0 | -errno
- * ring: slots * slotSize bytes; meta: slots * META_INTS int32s. Reading starts at once. */
+ * ring: slots * slotSize bytes; meta: slots * META_INTS int32s. Reading starts at once. Every
+ * argument is checked before anything is allocated or kept: one that does not fit throws (or
+ * returns -EINVAL) and leaves the socket as it was. */
 static napi_value js_start(napi_env env, napi_callback_info info)
 {
     size_t argc = 7;
@@ -347,41 +404,55 @@ static napi_value js_start(napi_env env, napi_callback_info info)
     void *ring, *meta;
     size_t ring_len, meta_len;
     uint32_t slots, slot_size;
+    napi_valuetype on_read_type, on_writable_type;
     NCHECK(napi_get_arraybuffer_info(env, argv[1], &ring, &ring_len));
     NCHECK(napi_get_arraybuffer_info(env, argv[2], &meta, &meta_len));
     NCHECK(napi_get_value_uint32(env, argv[3], &slots));
     NCHECK(napi_get_value_uint32(env, argv[4], &slot_size));
-    if (slots == 0 || slots > MAX_SLOTS || slot_size == 0 || ring_len < (size_t)slots * slot_size ||
-        meta_len < (size_t)slots * META_INTS * sizeof(int32_t)) {
+    NCHECK(napi_typeof(env, argv[5], &on_read_type));
+    NCHECK(napi_typeof(env, argv[6], &on_writable_type));
+    if (on_read_type != napi_function || on_writable_type != napi_function) {
+        napi_throw_type_error(env, "ERR_AIOLO_NATIVE", "onRead and onWritable must be functions");
+        return NULL;
+    }
+    if (slots == 0 || slots > MAX_SLOTS || slot_size == 0 || ring == NULL || meta == NULL ||
+        ring_len < (size_t)slots * slot_size || meta_len < (size_t)slots * META_INTS * sizeof(int32_t)) {
         return native_num(env, -EINVAL);
     }
+    uv_loop_t *loop;
+    napi_value name;
+    NCHECK(napi_get_uv_event_loop(env, &loop));
+    NCHECK(napi_create_string_utf8(env, "aiolo:udp", NAPI_AUTO_LENGTH, &name));
     s->msgs = calloc(slots, sizeof(struct mmsghdr));
     s->iov = calloc(slots, sizeof(struct iovec));
     s->names = calloc(slots, sizeof(struct sockaddr_storage));
-    if (s->msgs == NULL || s->iov == NULL || s->names == NULL) return native_num(env, -ENOMEM);
+    if (s->msgs == NULL || s->iov == NULL || s->names == NULL) {
+        free(s->msgs);
+        free(s->iov);
+        free(s->names);
+        s->msgs = NULL;
+        s->iov = NULL;
+        s->names = NULL;
+        return native_num(env, -ENOMEM);
+    }
+    int err = uv_poll_init(loop, &s->poll, s->fd);
+    if (err < 0) return native_num(env, err); /* (the arrays are freed with the socket) */
     s->ring = ring;
     s->meta = meta;
     s->slots = slots;
     s->slot_size = slot_size;
+    aim_slots(s);
     for (unsigned i = 0; i < slots; i++) {
-        s->iov[i].iov_base = s->ring + (size_t)i * slot_size;
-        s->iov[i].iov_len = slot_size;
         s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
         s->msgs[i].msg_hdr.msg_iovlen = 1;
         s->msgs[i].msg_hdr.msg_name = &s->names[i];
     }
-    /* the ArrayBuffers stay alive (and so where they are) while the socket is open */
-    NCHECK(napi_create_reference(env, argv[1], 1, &s->ring_ref));
-    NCHECK(napi_create_reference(env, argv[2], 1, &s->meta_ref));
-    NCHECK(napi_create_reference(env, argv[5], 1, &s->on_read));
-    NCHECK(napi_create_reference(env, argv[6], 1, &s->on_writable));
-    napi_value name;
-    NCHECK(napi_create_string_utf8(env, "aiolo:udp", NAPI_AUTO_LENGTH, &name));
-    NCHECK(napi_async_init(env, NULL, name, &s->async));
-    uv_loop_t *loop;
-    NCHECK(napi_get_uv_event_loop(env, &loop));
-    int err = uv_poll_init(loop, &s->poll, s->fd);
-    if (err < 0) return native_num(env, err);
+    /* (these cannot fail for the values checked above) */
+    napi_create_reference(env, argv[1], 1, &s->ring_ref);
+    napi_create_reference(env, argv[2], 1, &s->meta_ref);
+    napi_create_reference(env, argv[5], 1, &s->on_read);
+    napi_create_reference(env, argv[6], 1, &s->on_writable);
+    napi_async_init(env, NULL, name, &s->async);
     s->poll.data = s;
     s->started = 1;
     s->uv_closed = 0;
@@ -461,17 +532,26 @@ static napi_value js_close(napi_env env, napi_callback_info info)
     return NULL;
 }
 
-/* ntop(family, w0, w1, w2, w3) -> the address as text, as Node's RemoteInfo gives it */
+/* ntop(family, w0, w1, w2, w3, scope) -> the address as text, as Node's RemoteInfo gives it */
 static napi_value js_ntop(napi_env env, napi_callback_info info)
 {
-    size_t argc = 5;
-    napi_value argv[5];
+    size_t argc = 6;
+    napi_value argv[6];
     NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
     int32_t family, w[4];
+    uint32_t scope = 0;
     NCHECK(napi_get_value_int32(env, argv[0], &family));
     for (int i = 0; i < 4; i++) NCHECK(napi_get_value_int32(env, argv[i + 1], &w[i]));
-    char text[INET6_ADDRSTRLEN];
-    if (inet_ntop(family == 6 ? AF_INET6 : AF_INET, w, text, sizeof(text)) == NULL) text[0] = '\0';
+    if (argc > 5) NCHECK(napi_get_value_uint32(env, argv[5], &scope));
+    char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+    if (inet_ntop(family == 6 ? AF_INET6 : AF_INET, w, text, INET6_ADDRSTRLEN) == NULL) text[0] = '\0';
+    if (family == 6 && scope != 0 && text[0] != '\0') {
+        /* a link-local sender, as Node writes it ("fe80::1%eth0"): a reply to it needs its
+         * interface, and the text carries it back (make_addr reads the name) */
+        size_t n = strlen(text);
+        text[n] = '%';
+        if (if_indextoname(scope, text + n + 1) == NULL) snprintf(text + n + 1, IF_NAMESIZE + 1, "%u", scope);
+    }
     napi_value out;
     NCHECK(napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &out));
     return out;

@@ -195,8 +195,11 @@ export class NativePort implements DatagramPort {
     const port = meta[m + 3] as number;
     const w0 = meta[m + 4] as number;
     const v4 = meta[m + 2] === 4;
-    // IPv4: the address and port in one exact number (48 bits); IPv6: a string of the five
-    const key = v4 ? (w0 >>> 0) * 65536 + port : `${w0},${meta[m + 5]},${meta[m + 6]},${meta[m + 7]},${port}`;
+    // IPv4: the address and port in one exact number (48 bits); IPv6: a string of the five and the
+    // scope (a link-local sender's interface: the same address on two interfaces is two peers)
+    const key = v4
+      ? (w0 >>> 0) * 65536 + port
+      : `${w0},${meta[m + 5]},${meta[m + 6]},${meta[m + 7]},${port},${meta[m + 8]}`;
     let peer = this.#peers.get(key);
     if (peer === undefined) {
       const address = this.#native.ntop(
@@ -205,6 +208,7 @@ export class NativePort implements DatagramPort {
         meta[m + 5] as number,
         meta[m + 6] as number,
         meta[m + 7] as number,
+        (meta[m + 8] as number) >>> 0,
       );
       peer = { address, family: v4 ? 'IPv4' : 'IPv6', port };
       if (this.#peers.size >= PEER_CACHE) this.#peers.clear();

@@ -23,7 +23,7 @@ export interface NativeUdp {
   writable(handle: object, want: boolean): number;
   ref(handle: object, keepAlive: boolean): void;
   close(handle: object): void;
-  ntop(family: number, w0: number, w1: number, w2: number, w3: number): string;
+  ntop(family: number, w0: number, w1: number, w2: number, w3: number, scope: number): string;
   errname(errno: number): string;
   // the timer (native/src/timer.c)
   timerOpen(onFire: () => void): object | number;

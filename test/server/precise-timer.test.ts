@@ -3,6 +3,7 @@
 // and calls back once, never before the time asked. The scheduler's own tests (scheduling.test.ts)
 // run on it too; this file checks the timer's contract and its lifecycle.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { Address, Message, Server, TimeTag } from '../../src/index.js';
 import { nativeUdp } from '../../src/transport/native.js';
@@ -176,4 +177,58 @@ test('a server’s schedule holds a timer while something waits, and none once s
   }
   // closed, not only forgotten: a forgotten one would hold the loop until it was collected
   assert.equal(holding(), before);
+});
+
+test('the addon refuses what is not its own: a socket handle as a timer, a timer handle as a socket, no function', async (t) => {
+  if (!needNative(t)) return;
+  const addon = nativeUdp as NonNullable<typeof nativeUdp>;
+  const opened = addon.open(false, '127.0.0.1', 0, 0, false);
+  assert.ok(Array.isArray(opened), 'open');
+  const socket = opened[0];
+  const timer = timers(() => {});
+  const fds = () => readdirSync('/proc/self/fd').length;
+  try {
+    const refused = { code: 'ERR_AIOLO_NATIVE' };
+    assert.throws(() => addon.timerArm(socket, 1, 0), refused);
+    assert.throws(() => addon.timerClose(socket), refused);
+    assert.throws(() => addon.send({} as object, new Uint8Array(4), 1, '127.0.0.1'), refused);
+    // a timer's handle as a socket's
+    const raw = addon.timerOpen(() => {}) as object;
+    assert.throws(() => addon.send(raw, new Uint8Array(4), 1, '127.0.0.1'), refused);
+    addon.timerClose(raw);
+    // a throwing open leaves no descriptor behind
+    const before = fds();
+    for (let i = 0; i < 20; i++) assert.throws(() => addon.timerOpen(42 as unknown as () => void), refused);
+    assert.equal(fds(), before, 'descriptors left by throwing opens');
+    // ports outside 0-65535 are refused, not wrapped
+    assert.equal(addon.send(socket, new Uint8Array(4), 70_000, '127.0.0.1'), -22);
+    assert.equal(addon.send(socket, new Uint8Array(4), -1, '127.0.0.1'), -22);
+  } finally {
+    timer.close();
+    addon.close(socket);
+  }
+});
+
+test('arming with NaN, a negative or an enormous time: due now, or at the cap, never an overflow to now', async (t) => {
+  if (!needNative(t)) return;
+  const { timer, calls, next } = counted();
+  try {
+    for (const ms of [Number.NaN, -5]) {
+      const fired = next();
+      assert.equal(timer.arm(ms, 0), true);
+      await within(5000, `arm(${ms})`, fired);
+    }
+    // 2^64 ns and more, once wrapped around to a due time in the past: must wait, not fire
+    for (const ms of [2 ** 53, 18_446_744_000_000, Number.POSITIVE_INFINITY]) {
+      assert.equal(timer.arm(ms, 0), true);
+      const marker = counted();
+      const markerFired = marker.next();
+      marker.timer.arm(20, 1);
+      await within(5000, 'the marker', markerFired);
+      marker.timer.close();
+      assert.equal(calls(), 2, `arm(${ms}) fired`);
+    }
+  } finally {
+    timer.close();
+  }
 });
