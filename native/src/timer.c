@@ -1,5 +1,5 @@
 /*
- * A one-shot timer for aiolo's bundle scheduler, due to the microsecond (Linux).
+ * A one-shot timer for aiolo's bundle scheduler and replay, due to the microsecond (Linux).
  *
  * Node's timers count whole milliseconds on the loop's millisecond clock, so a scheduler that must
  * never dispatch early wakes a millisecond or two ahead and then steps through turns of the loop
