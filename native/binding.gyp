@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "aiolo_native",
-      "sources": ["src/udp.c", "src/timer.c"],
+      "sources": ["src/native.c", "src/udp.c", "src/timer.c"],
       "cflags": ["-O2", "-Wall", "-Wextra", "-std=gnu11"],
       "defines": ["NAPI_VERSION=8"]
     }

@@ -150,18 +150,7 @@ static void fire(timer_t_ *t)
     napi_env env = t->env;
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-    napi_value fn, recv, result;
-    if (napi_get_reference_value(env, t->on_fire, &fn) == napi_ok && fn != NULL) {
-        napi_get_global(env, &recv);
-        t->in_callback++;
-        napi_status st = napi_make_callback(env, t->async, recv, fn, 0, NULL, &result);
-        t->in_callback--;
-        if (st == napi_pending_exception) {
-            napi_value exc;
-            napi_get_and_clear_last_exception(env, &exc);
-            napi_fatal_exception(env, exc);
-        }
-    }
+    native_call(env, t->async, t->on_fire, 0, NULL, &t->in_callback);
     if (t->closed && t->in_callback == 0) release_refs(t);
     napi_close_handle_scope(env, scope);
 }

@@ -264,25 +264,14 @@ static napi_value js_open(napi_env env, napi_callback_info info)
     return result;
 }
 
-/* Calls a JavaScript callback from the loop, as Node calls its own (microtasks run after it);
- * what it throws becomes an uncaught exception, as it would from an event listener. */
+/* Calls a JavaScript callback of the socket's (native_call), releasing the references after it if
+ * it closed the socket. */
 static void call_js(sock_t *s, napi_ref ref, int argc, napi_value *argv)
 {
     napi_env env = s->env;
     napi_handle_scope scope;
     if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-    napi_value fn, recv, result;
-    if (napi_get_reference_value(env, ref, &fn) == napi_ok && fn != NULL) {
-        napi_get_global(env, &recv); /* (napi_make_callback wants an object as `this`) */
-        s->in_callback++;
-        napi_status status = napi_make_callback(env, s->async, recv, fn, (size_t)argc, argv, &result);
-        s->in_callback--;
-        if (status == napi_pending_exception) {
-            napi_value exc;
-            napi_get_and_clear_last_exception(env, &exc);
-            napi_fatal_exception(env, exc);
-        }
-    }
+    native_call(env, s->async, ref, (size_t)argc, argv, &s->in_callback);
     if (s->closed && s->in_callback == 0) release_refs(s);
     napi_close_handle_scope(env, scope);
 }

@@ -3,6 +3,7 @@
 // for 224.0.0.0/4, and it disappears with the command. Needs root, `unshare` (Debian util-linux)
 // and `ip` (Debian iproute2). Locally, without them, the tests that need a namespace skip with a
 // message naming what is missing; under CI=true that is a failure instead, as with the liblo peers.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { TestContext } from 'node:test';
 import { IN_CI, onPath } from './peers.js';
@@ -137,4 +138,39 @@ export function runInNetns(argv: readonly string[], options: NetnsOptions): Prom
 export function describeResult(r: NetnsResult): string {
   const end = r.timedOut ? 'timed out' : r.code !== null ? `exit code ${r.code}` : `signal ${r.signal}`;
   return `${end}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
+}
+
+/** A line a child in a namespace prints (test/netns/cases.ts): a case's result, or the summary. */
+export interface CaseLine {
+  readonly case?: string;
+  readonly ok?: boolean;
+  readonly error?: string;
+  readonly done?: boolean;
+  readonly passed?: number;
+  readonly failed?: number;
+  readonly [key: string]: unknown;
+}
+
+/** The JSON lines a child printed; a line that is not JSON fails the test, with the whole output. */
+export function caseLines(r: NetnsResult): CaseLine[] {
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      try {
+        return JSON.parse(l) as CaseLine;
+      } catch {
+        throw new assert.AssertionError({ message: `not JSON: ${l}\n${describeResult(r)}` });
+      }
+    });
+}
+
+/** Every case the child reported passed, `passed` of them, and it exited 0. */
+export function assertAllPassed(r: NetnsResult, passed: number): void {
+  const lines = caseLines(r);
+  for (const line of lines.filter((l) => l.case !== undefined)) {
+    assert.equal(line.ok, true, `case ${line.case} failed: ${line.error}\n${describeResult(r)}`);
+  }
+  assert.equal(lines.find((l) => l.done)?.passed, passed, describeResult(r));
+  assert.equal(r.code, 0, describeResult(r));
 }

@@ -9,7 +9,7 @@ import { advertise } from '../../src/oscquery/advertise.js';
 import { browse } from '../../src/oscquery/browse.js';
 import { needAvahi, runWithAvahi } from '../helpers/avahi.js';
 import { aiolo } from '../helpers/io.js';
-import { describeResult, NETNS_SETUP, type NetnsResult, needNetns, runInNetns } from '../helpers/netns.js';
+import { caseLines, describeResult, NETNS_SETUP, type NetnsResult, needNetns, runInNetns } from '../helpers/netns.js';
 import { type Random, seeded } from '../helpers/random.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,31 +20,9 @@ const TWO_INTERFACES =
   `${NETNS_SETUP} && ip link add v0 type veth peer name v1 && ` +
   'ip addr add 10.99.0.1/24 dev v0 && ip link set v0 up && ip link set v1 up';
 
-interface Line {
-  readonly case?: string;
-  readonly ok?: boolean;
-  readonly error?: string;
-  readonly done?: boolean;
-  readonly passed?: number;
-  readonly failed?: number;
-}
-
-function parse(r: NetnsResult): Line[] {
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => {
-      try {
-        return JSON.parse(l) as Line;
-      } catch {
-        throw new assert.AssertionError({ message: `not JSON: ${l}\n${describeResult(r)}` });
-      }
-    });
-}
-
 /** Every case of a child passed, each one named, and it exited 0. */
 function assertCases(r: NetnsResult, ids: readonly string[], seed: Random): void {
-  const lines = parse(r);
+  const lines = caseLines(r);
   for (const id of ids) {
     const line = lines.find((l) => l.case === id);
     assert.ok(line !== undefined, `case ${id} did not report ${seed.replay}\n${describeResult(r)}`);

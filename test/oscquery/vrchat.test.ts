@@ -3,18 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { describeResult, type NetnsResult, needNetns, runInNetns } from '../helpers/netns.js';
+import { caseLines, describeResult, needNetns, runInNetns } from '../helpers/netns.js';
 import { seeded } from '../helpers/random.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TIMEOUT_MS = 90_000;
-
-function cases(r: NetnsResult): { case?: string; ok?: boolean; error?: string; done?: boolean }[] {
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { case?: string; ok?: boolean; error?: string; done?: boolean });
-}
 
 test(
   'a simulated VRChat finds the aiolo app and sends to it; the app finds VRChat and sends it a float as f',
@@ -26,7 +19,7 @@ test(
       timeoutMs: TIMEOUT_MS - 10_000,
       env: { ...process.env, AIOLO_SEED: String(r.seed) },
     });
-    const lines = cases(res);
+    const lines = caseLines(res);
     for (const id of ['vrchat-finds-aiolo', 'aiolo-finds-vrchat']) {
       const line = lines.find((l) => l.case === id);
       assert.ok(line !== undefined, `case ${id} did not report ${r.replay}\n${describeResult(res)}`);

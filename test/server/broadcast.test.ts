@@ -2,11 +2,10 @@
 // is a veth pair with both ends inside it (test/netns/broadcast-child.ts). aiolo sends to the
 // limited broadcast 255.255.255.255, as liblo does, and to a directed (subnet) broadcast, which
 // liblo refuses; both reach aiolo's and liblo's servers, and liblo's oscsend reaches aiolo's.
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { LO_PEER } from '../helpers/lo.js';
-import { describeResult, NETNS_BROADCAST_SETUP, needNetns, runInNetns } from '../helpers/netns.js';
+import { assertAllPassed, NETNS_BROADCAST_SETUP, needNetns, runInNetns } from '../helpers/netns.js';
 import { needPeer, OSCSEND } from '../helpers/peers.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,14 +19,5 @@ test('broadcast: 255.255.255.255 and a subnet broadcast, to aiolo and liblo serv
     timeoutMs: 50_000,
     setup: NETNS_BROADCAST_SETUP,
   });
-  const lines = r.stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { case?: string; ok?: boolean; error?: string; done?: boolean; passed?: number });
-  for (const line of lines.filter((l) => l.case !== undefined)) {
-    assert.equal(line.ok, true, `case ${line.case} failed: ${line.error}\n${describeResult(r)}`);
-  }
-  const done = lines.find((l) => l.done);
-  assert.equal(done?.passed, 4, describeResult(r));
-  assert.equal(r.code, 0, describeResult(r));
+  assertAllPassed(r, 4);
 });

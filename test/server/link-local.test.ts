@@ -2,10 +2,9 @@
 // sender's address carries its scope (`fe80::b%v0`), as node:dgram writes it. Checked in network
 // namespaces of the test's own, joined by veth pairs, with a decoy link whose route comes first
 // (test/netns/link-local-child.ts); nothing leaves the machine.
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { describeResult, needNetns, runInNetns } from '../helpers/netns.js';
+import { assertAllPassed, needNetns, runInNetns } from '../helpers/netns.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -41,13 +40,5 @@ test('a link-local IPv6 sender is answered by its own interface', { timeout: 60_
     timeoutMs: 50_000,
     setup: SETUP,
   });
-  const lines = r.stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as { case?: string; ok?: boolean; error?: string; done?: boolean; passed?: number });
-  for (const line of lines.filter((l) => l.case !== undefined)) {
-    assert.equal(line.ok, true, `case ${line.case} failed: ${line.error}\n${describeResult(r)}`);
-  }
-  assert.equal(lines.find((l) => l.done)?.passed, 1, describeResult(r));
-  assert.equal(r.code, 0, describeResult(r));
+  assertAllPassed(r, 1);
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { networkInterfaces } from 'node:os';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { describeResult, type NetnsResult, needNetns, runInNetns } from '../helpers/netns.js';
+import { type CaseLine, caseLines, describeResult, type NetnsResult, needNetns, runInNetns } from '../helpers/netns.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TEST_TIMEOUT_MS = 30_000;
@@ -18,39 +18,14 @@ function runScript(script: string): Promise<NetnsResult> {
   return runInNetns([process.execPath, '--import', 'tsx', script], { cwd: ROOT, timeoutMs: RUN_TIMEOUT_MS });
 }
 
-interface Line {
-  readonly case?: string;
-  readonly ok?: boolean;
-  readonly done?: boolean;
-  readonly passed?: number;
-  readonly failed?: number;
-  readonly error?: string;
-  readonly [key: string]: unknown;
-}
-
-function parseLines(r: NetnsResult): Line[] {
-  return r.stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as Line;
-      } catch {
-        throw new assert.AssertionError({
-          message: `the child printed a line that is not JSON: ${line}\n${describeResult(r)}`,
-        });
-      }
-    });
-}
-
 // the child runs once, for all the tests that look at its cases
-let child: Promise<{ result: NetnsResult; lines: Line[] }> | undefined;
-function childRun(): Promise<{ result: NetnsResult; lines: Line[] }> {
-  child ??= runScript('test/netns/multicast-child.ts').then((result) => ({ result, lines: parseLines(result) }));
+let child: Promise<{ result: NetnsResult; lines: CaseLine[] }> | undefined;
+function childRun(): Promise<{ result: NetnsResult; lines: CaseLine[] }> {
+  child ??= runScript('test/netns/multicast-child.ts').then((result) => ({ result, lines: caseLines(result) }));
   return child;
 }
 
-async function childCase(id: string): Promise<Line> {
+async function childCase(id: string): Promise<CaseLine> {
   const { result, lines } = await childRun();
   const line = lines.find((l) => l.case === id);
   assert.ok(line !== undefined, `case ${id} did not report\n${describeResult(result)}`);

@@ -57,26 +57,31 @@ describe('scheduling', () => {
     ['setTimeout and steps', undefined],
     ['aiolo-native’s timer', preciseTimers],
   ] as const) {
-    test(`never early: every dispatch happens at or after its timetag (lateness reported; ${how})`, async (t) => {
-      if (how !== 'setTimeout and steps' && !needNative(t)) return;
+    /** Schedules item i at `ahead(i)` seconds from now; resolves with each one's lateness in ms, sorted. */
+    const lateness = async (n: number, ahead: (i: number) => number): Promise<number[]> => {
       const late: number[] = [];
       let done!: () => void;
       const finished = new Promise<void>((resolve) => {
         done = resolve;
       });
-      const N = 60;
       const scheduler = new Scheduler<number>(
         (_item, timetag) => {
           late.push(TimeTag.now().diff(timetag) * 1000);
-          if (late.length === N) done();
+          if (late.length === n) done();
         },
         (err) => assert.fail(String(err)),
         timers,
       );
       const start = TimeTag.now();
-      for (let i = 0; i < N; i++) scheduler.add(start.add(0.005 + ((i * 37) % 100) / 1000), i);
+      for (let i = 0; i < n; i++) scheduler.add(start.add(ahead(i)), i);
       await within(5000, 'all dispatches', finished).finally(() => scheduler.clear());
-      late.sort((x, y) => x - y);
+      return late.sort((x, y) => x - y);
+    };
+
+    test(`never early: every dispatch happens at or after its timetag (lateness reported; ${how})`, async (t) => {
+      if (how !== 'setTimeout and steps' && !needNative(t)) return;
+      const N = 60;
+      const late = await lateness(N, (i) => 0.005 + ((i * 37) % 100) / 1000);
       assert.ok((late[0] as number) >= 0, `dispatched ${-(late[0] as number)} ms early`);
       t.diagnostic(
         `lateness over ${N} events 5-105 ms ahead: p50 ${percentile(late, 50).toFixed(3)} ms, p99 ${percentile(late, 99).toFixed(3)} ms, max ${(late[N - 1] as number).toFixed(3)} ms`,
@@ -85,26 +90,9 @@ describe('scheduling', () => {
 
     test(`never early when due within a few milliseconds (${how})`, async (t) => {
       if (how !== 'setTimeout and steps' && !needNative(t)) return;
-      const late: number[] = [];
-      let done!: () => void;
-      const finished = new Promise<void>((resolve) => {
-        done = resolve;
-      });
-      const N = 40;
-      const scheduler = new Scheduler<number>(
-        (_item, timetag) => {
-          late.push(TimeTag.now().diff(timetag) * 1000);
-          if (late.length === N) done();
-        },
-        (err) => assert.fail(String(err)),
-        timers,
-      );
       // 0-3.9 ms ahead: no timer (or one of 1 ms), then steps; or the native timer's spin alone
-      const start = TimeTag.now();
-      for (let i = 0; i < N; i++) scheduler.add(start.add(((i * 7) % 40) / 10_000), i);
-      await within(5000, 'all dispatches', finished).finally(() => scheduler.clear());
-      const earliest = Math.min(...late);
-      assert.ok(earliest >= 0, `dispatched ${-earliest} ms early`);
+      const late = await lateness(40, (i) => ((i * 7) % 40) / 10_000);
+      assert.ok((late[0] as number) >= 0, `dispatched ${-(late[0] as number)} ms early`);
     });
   }
 
