@@ -1,6 +1,7 @@
 // npm run bench: aiolo against the other Node OSC libraries, raw node:dgram and liblo's C, side by
 // side in one run (the machine is shared and noisy: contenders take turns within each round and
 // medians are reported). Prints Markdown tables and writes every figure to bench/results.json.
+// `npm run bench` runs this compiled (bench/tsconfig.json, into dist-bench/), Node contenders too.
 //   BENCH_ONLY=codec,udp,tcp,schedule,ws,latency,alloc   the sections to run (default all)
 //   BENCH_ROUNDS=5  BENCH_MS=150        codec rounds and milliseconds per measurement
 //   BENCH_NET_ROUNDS=5                  rounds of the network sections
@@ -18,6 +19,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { allocTable, runAlloc } from './alloc.js';
 import { codecTable, runCodec } from './codec.js';
 import { latencyTable, runLatency } from './latency.js';
+import { COMPILED } from './root.js';
 import { runSchedule, scheduleTable } from './schedule.js';
 import { runTcp, tcpTables } from './tcp.js';
 import { runUdp, udpTables } from './udp.js';
@@ -49,6 +51,8 @@ const settings = {
   BENCH_ROUNDS: rounds,
   BENCH_MS: env('BENCH_MS', 150),
   BENCH_NET_ROUNDS: netRounds,
+  /** How the harness and its Node contenders ran: compiled by `npm run bench`, or from the sources under tsx. */
+  harness: COMPILED ? 'compiled' : 'tsx',
 };
 console.log(
   `aiolo benchmark, ${new Date().toISOString()}: ${machine.cpu}, ${machine.cores} cores, ` +

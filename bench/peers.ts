@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { COMPILED, ROOT } from './root.js';
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const fromRoot = (file: string) => fileURLToPath(new URL(file, ROOT));
 
 /** Why liblo's rows cannot be measured here, or undefined when they can. */
 export const LIBLO_MISSING: string | undefined = (() => {
@@ -28,7 +29,7 @@ const built = new Map<string, string>();
 export function cProgram(name: string): string {
   const ready = built.get(name);
   if (ready !== undefined) return ready;
-  const source = here(`./peers/${name}.c`);
+  const source = fromRoot(`bench/peers/${name}.c`);
   const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16);
   const binary = join(tmpdir(), `aiolo-bench-${name}-${hash}`);
   if (!existsSync(binary)) {
@@ -40,9 +41,14 @@ export function cProgram(name: string): string {
   return binary;
 }
 
-/** `node --import tsx bench/<file>.ts ...args`: a Node contender in a process of its own. */
+/**
+ * A Node contender in a process of its own: `node dist-bench/bench/<file>.js ...args` when this
+ * harness runs compiled (`npm run bench`), as users run aiolo; `node --import tsx bench/<file>.ts`
+ * when it runs from source (the benchmark's tests).
+ */
 export function nodeCommand(file: string, ...args: string[]): [string, string[]] {
-  return [process.execPath, ['--import', 'tsx', here(`./${file}.ts`), ...args]];
+  if (COMPILED) return [process.execPath, [fromRoot(`dist-bench/bench/${file}.js`), ...args]];
+  return [process.execPath, ['--import', 'tsx', fromRoot(`bench/${file}.ts`), ...args]];
 }
 
 /**

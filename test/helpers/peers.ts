@@ -68,7 +68,11 @@ export const PYLIBLO: Peer = {
  */
 export function needPeer(t: TestContext, peer: Peer): boolean {
   if (peer.available) return true;
-  const message = `${peer.name} is not installed: apt-get install ${peer.debianPackages}`;
+  return skipOrFail(t, `${peer.name} is not installed: apt-get install ${peer.debianPackages}`);
+}
+
+/** Skips the test with `message` (returning false, for `if (!...) return`); under CI=true, fails it. */
+export function skipOrFail(t: TestContext, message: string): false {
   if (IN_CI) throw new Error(`${message} (CI=true: interop tests may not be skipped)`);
   t.skip(message);
   return false;

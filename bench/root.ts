@@ -1,0 +1,4 @@
+// The repository's root, from wherever this file runs: bench/root.ts under tsx, or
+// dist-bench/bench/root.js once `npm run bench` has compiled the harness (bench/tsconfig.json).
+export const COMPILED = import.meta.url.endsWith('.js');
+export const ROOT = new URL(COMPILED ? '../../' : '../', import.meta.url);
