@@ -379,22 +379,51 @@ export class Address extends Sender implements AsyncDisposable {
     args?: Readonly<SendArgs<X>>,
     options?: RequestOptions<R>,
   ): Promise<Received<ReplyArgs<R>>>;
-  async request(
+  request(
     target: string | TypedPath | ArgsTarget<readonly OscArg[]>,
     args: readonly OscArg[] = [],
     options: RequestOptions<ReplyAt> = {},
   ): Promise<Received> {
+    try {
+      return this.#request(target, args, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #request(
+    target: string | TypedPath | ArgsTarget<readonly OscArg[]>,
+    args: readonly OscArg[],
+    options: RequestOptions<ReplyAt>,
+  ): Promise<Received> {
     const timeout = checkTimeout(options.timeout ?? DEFAULT_REQUEST_TIMEOUT);
-    const what = `request ${typeof target === 'string' ? target : String(target.path)} to ${this.url}`;
+    const path = typeof target === 'string' ? target : target.path;
+    // (a string made only for an error, not for every request)
+    const what = () => `request ${String(path)} to ${this.url}`;
     const signal = options.signal;
-    if (signal?.aborted) return withDeadline(new Promise<never>(() => {}), { signal }, what, () => {});
-    const replyAt = options.reply ?? (typeof target === 'string' ? target : (target.path as string));
+    if (signal?.aborted) return withDeadline(new Promise<never>(() => {}), { signal }, what(), () => {});
+    const replyAt = options.reply ?? (path as string);
     const waiter = new ReplyWaiter(
       replyAt,
       options.match as ((r: Received) => boolean) | undefined,
       this.#replyFilter(),
     );
-    const stop = await this.#awaitReply(waiter);
+    // at once where the socket or connection is ready: no promise of its own, no turn of the loop
+    const watching = this.#watchReplies(waiter);
+    if (typeof watching === 'function') return this.#ask(waiter, watching, target, args, timeout, signal, what);
+    return watching.then((stop) => this.#ask(waiter, stop, target, args, timeout, signal, what));
+  }
+
+  /** Sends the request, `waiter` seeing what comes back; `stop` ends that. */
+  #ask(
+    waiter: ReplyWaiter,
+    stop: () => void,
+    target: unknown,
+    args: readonly OscArg[],
+    timeout: number | undefined,
+    signal: AbortSignal | undefined,
+    what: () => string,
+  ): Promise<Received> {
     let sent: Promise<number>;
     try {
       sent = (this.send as (t: unknown, ...a: readonly OscArg[]) => Promise<number>)(target, ...args);
@@ -402,11 +431,9 @@ export class Address extends Sender implements AsyncDisposable {
       stop();
       throw err;
     }
-    const both = Promise.all([waiter.promise, sent]).then(([reply]) => reply);
-    return withDeadline(both, { timeout, signal }, what, () => {
-      waiter.cancel();
-      stop();
-    });
+    waiter.limit(timeout, signal, what, stop);
+    sent.then(undefined, (err: unknown) => waiter.fail(err));
+    return waiter.promise;
   }
 
   /** Which messages at the reply path count as replies: for a server's, those from this peer. */
@@ -426,8 +453,11 @@ export class Address extends Sender implements AsyncDisposable {
     };
   }
 
-  /** Makes `waiter` see what comes back; returns what stops it. */
-  async #awaitReply(waiter: ReplyWaiter): Promise<() => void> {
+  /**
+   * Makes `waiter` see what comes back; returns what stops it, or a promise of that while this
+   * address's own UDP socket opens.
+   */
+  #watchReplies(waiter: ReplyWaiter): (() => void) | Promise<() => void> {
     if (this.#reply !== undefined) {
       throw new SendError('ERR_OSC_NO_REPLY_PATH', "a message's reply address cannot make requests; reply with send()");
     }
@@ -442,22 +472,35 @@ export class Address extends Sender implements AsyncDisposable {
       );
     }
     if (this.proto === 'udp') {
-      if (this.#udp === undefined) this.#udpOpening ??= this.#openUdp();
-      const udp = this.#udp ?? (await this.#udpOpening);
-      if (udp === undefined) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
-      if (this.#listening !== udp.socket) {
-        this.#listening = udp.socket;
-        const socket = udp.socket;
-        // (the reply's own reply path is made only if a waiter reads its source)
-        socket.onPacket((packet, from) =>
-          this.#ownReply(packet, () => ({
-            url: `osc.udp://${bracketHost(from.address)}:${from.port}/`,
-            proto: 'udp',
-            send: (p) => sendUdp(socket, p, from.port, from.address),
-          })),
-        );
+      const udp = this.#udp;
+      if (udp === undefined) {
+        this.#udpOpening ??= this.#openUdp();
+        return this.#udpOpening.then((opened) => {
+          if (opened === undefined) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
+          this.#listenForReplies(opened.socket);
+          return this.#addWaiter(waiter);
+        });
       }
+      this.#listenForReplies(udp.socket);
     }
+    return this.#addWaiter(waiter);
+  }
+
+  /** Hands what comes back on this address's own UDP socket to the request waiters. */
+  #listenForReplies(socket: DatagramPort): void {
+    if (this.#listening === socket) return;
+    this.#listening = socket;
+    // (the reply's own reply path is made only if a waiter reads its source)
+    socket.onPacket((packet, from) =>
+      this.#ownReply(packet, () => ({
+        url: `osc.udp://${bracketHost(from.address)}:${from.port}/`,
+        proto: 'udp',
+        send: (p) => sendUdp(socket, p, from.port, from.address),
+      })),
+    );
+  }
+
+  #addWaiter(waiter: ReplyWaiter): () => void {
     this.#waiters ??= new Set();
     const waiters = this.#waiters;
     waiters.add(waiter);

@@ -5,6 +5,7 @@ import type { TimeTag } from '../codec/timetag.js';
 import { type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
 import type { WaitOptions } from '../transport/deadline.js';
+import { OscAbortError, OscTimeoutError } from '../transport/errors.js';
 import type { Sender } from '../transport/sender.js';
 
 /** A message as it arrived: the path sent (perhaps a pattern), its typetags and args, its timetag, and who sent it. */
@@ -59,6 +60,12 @@ export class ReplyWaiter {
   #resolve!: (reply: Received) => void;
   #reject!: (err: unknown) => void;
   #done = false;
+  // The wait's own limits (see limit()): one promise and one timer a request, where a race of
+  // promises made four more (about 1.5 µs of a ~29 µs request round trip over loopback).
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #signal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
+  #cleanup: (() => void) | undefined;
 
   constructor(
     reply: ReplyAt,
@@ -109,17 +116,67 @@ export class ReplyWaiter {
       try {
         if (!this.#match(reply)) return false;
       } catch (err) {
-        this.#done = true;
-        this.#reject(err);
+        this.fail(err);
         return false;
       }
     }
     this.#done = true;
+    this.#finish();
     this.#resolve(reply);
     return true;
   }
 
+  /**
+   * Limits the wait: it rejects with `OscTimeoutError` after `timeout` ms, or `OscAbortError` when
+   * `signal` aborts. `cleanup` runs once, however the wait ends. `what` names the wait in those
+   * errors, and is called only to make one.
+   */
+  limit(timeout: number | undefined, signal: AbortSignal | undefined, what: () => string, cleanup: () => void): void {
+    this.#cleanup = cleanup;
+    if (this.#done) {
+      this.#finish();
+      return;
+    }
+    if (signal !== undefined) {
+      const onAbort = () => this.fail(new OscAbortError(`${what()}: aborted`, { cause: signal.reason }));
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      this.#signal = signal;
+      this.#onAbort = onAbort;
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    if (timeout !== undefined) {
+      this.#timer = setTimeout(
+        () => this.fail(new OscTimeoutError(`${what()}: no answer within ${timeout} ms`, timeout)),
+        timeout,
+      );
+    }
+  }
+
+  /** Rejects the wait with `err`, unless it has ended. */
+  fail(err: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#finish();
+    this.#reject(err);
+  }
+
+  /** Ends the wait without settling it. */
   cancel(): void {
     this.#done = true;
+    this.#finish();
+  }
+
+  #finish(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#onAbort = undefined;
+    this.#signal = undefined;
+    const cleanup = this.#cleanup;
+    this.#cleanup = undefined;
+    cleanup?.();
   }
 }

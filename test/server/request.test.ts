@@ -183,6 +183,41 @@ describe('request: abort, errors, filters', () => {
     }
   });
 
+  test('a match that throws rejects with its error; a send that fails rejects; neither leaves its wait behind', async () => {
+    await using s = await synth('udp');
+    await using address = new Address({ url: s.url }, { maxPacketSize: 64 });
+    const broken = new Error('match broke');
+    await assert.rejects(
+      address.request('/status', [1], {
+        reply: '/status.reply',
+        match: () => {
+          throw broken;
+        },
+      }),
+      (e: unknown) => e === broken,
+    );
+    await assert.rejects(address.request('/status', ['x'.repeat(100)]), { code: 'ERR_OSC_PACKET_TOO_LARGE' });
+    // the waits that ended are gone: the next reply goes to the next request, nothing else takes it
+    const next = await address.request('/status', [7], { reply: '/status.reply', timeout: 2000 });
+    assert.deepEqual(next.args, [8, 'ok']);
+  });
+
+  test('a request that ends leaves no timer behind, however it ends', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    await using s = await synth('udp');
+    await using address = new Address({ url: s.url });
+    await address.request('/status', [1], { reply: '/status.reply' }); // (the socket opened)
+    const before = timers();
+    await address.request('/status', [1], { reply: '/status.reply', timeout: 60_000 });
+    assert.equal(timers(), before, 'an answered request left its timer');
+    const controller = new AbortController();
+    const pending = address.request('/status', [1], { reply: '/never', timeout: 60_000, signal: controller.signal });
+    assert.equal(timers(), before + 1);
+    controller.abort();
+    await assert.rejects(pending, (e: unknown) => e instanceof OscAbortError);
+    assert.equal(timers(), before, 'an aborted request left its timer');
+  });
+
   test('replies in a bundle resolve at once, with the bundle timetag', async () => {
     const server = new Server({ host: LOCAL });
     await server.start();
