@@ -199,14 +199,8 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
     numeric = parsedNumeric;
   }
 
-  // Two array literals on purpose. V8 makes a literal's new arrays ready for the kind of elements
-  // earlier arrays of the same literal came to hold: after a message with a string, even an array
-  // of floats would hold them boxed, one allocation each; after floats, an array that then gets a
-  // string is converted. Messages of numbers only have a literal of their own, whose arrays keep
-  // their numbers unboxed whatever other messages the stream carries.
-  let args: OscArg[];
-  if (numeric) args = [];
-  else args = [];
+  if (numeric) return createMessage(path, typetags, decodeNumbers(bytes, pos, end, tagStart, tagEnd));
+  let args: OscArg[] = [];
   let stack: OscArg[][] | undefined;
   for (let t = tagStart + 1; t < tagEnd; t++) {
     const tag = bytes[t] as number;
@@ -326,6 +320,102 @@ function decodeMessage(bytes: Uint8Array, start: number, end: number): Message {
   if (stack !== undefined && stack.length > 0) fail('ERR_OSC_INVALID_TYPETAGS', tagEnd, '"[" without a matching "]"');
   if (pos !== end) fail('ERR_OSC_TRAILING_BYTES', pos, `${end - pos} byte(s) after the last argument`);
   return createMessage(path, typetags, args);
+}
+
+/**
+ * The arguments of a message whose typetags are all 'i', 'f' or 'd' (as its header's parse found).
+ * A function and an array literal of their own, on purpose. V8 makes a literal's new arrays ready
+ * for the kind of elements earlier arrays of the same literal came to hold: after a message with a
+ * string, even an array of floats would hold them boxed, one allocation each. And a function's
+ * optimised code is made for what its calls have seen: in the general loop, floats pushed into
+ * arrays of both kinds, after a stream of other messages, decoded at half the speed (the 16-float
+ * case after the 4096-path one, in the benchmark's process). Here, only numbers into arrays of
+ * numbers, whatever else the stream carries.
+ */
+function decodeNumbers(bytes: Uint8Array, start: number, end: number, tagStart: number, tagEnd: number): number[] {
+  // A few numbers (the common case: a value or a coordinate) go into an array literal of their
+  // exact size; an empty array that is pushed to gets room for 17 on the first push.
+  cursor = start;
+  const t = tagStart + 1;
+  let args: number[];
+  switch (tagEnd - t) {
+    case 1:
+      args = [readNumber(bytes, t, end)];
+      break;
+    case 2:
+      args = [readNumber(bytes, t, end), readNumber(bytes, t + 1, end)];
+      break;
+    case 3:
+      args = [readNumber(bytes, t, end), readNumber(bytes, t + 1, end), readNumber(bytes, t + 2, end)];
+      break;
+    case 4:
+      args = [
+        readNumber(bytes, t, end),
+        readNumber(bytes, t + 1, end),
+        readNumber(bytes, t + 2, end),
+        readNumber(bytes, t + 3, end),
+      ];
+      break;
+    default:
+      return decodeManyNumbers(bytes, start, end, tagStart, tagEnd);
+  }
+  if (cursor !== end) fail('ERR_OSC_TRAILING_BYTES', cursor, `${end - cursor} byte(s) after the last argument`);
+  return args;
+}
+
+/** Where {@link readNumber} reads next (module state, as the string scanner's results). */
+let cursor = 0;
+
+/** The number typetag `t` ('i', 'f' or 'd') holds at `cursor`; moves `cursor` past it. */
+function readNumber(bytes: Uint8Array, t: number, end: number): number {
+  const pos = cursor;
+  const tag = bytes[t];
+  if (tag === 0x66) {
+    if (end - pos < 4) short(pos, 'f', 4, end - pos);
+    cursor = pos + 4;
+    return readFloat32(bytes, pos);
+  }
+  if (tag === 0x69) {
+    if (end - pos < 4) short(pos, 'i', 4, end - pos);
+    cursor = pos + 4;
+    return readInt32(bytes, pos);
+  }
+  if (end - pos < 8) short(pos, 'd', 8, end - pos);
+  cursor = pos + 8;
+  return readFloat64(bytes, pos);
+}
+
+/**
+ * {@link decodeNumbers} for more than four. Its run of floats repeats the general loop's on
+ * purpose: one function for both would share the type feedback this path is here to keep apart.
+ */
+function decodeManyNumbers(bytes: Uint8Array, start: number, end: number, tagStart: number, tagEnd: number): number[] {
+  const args: number[] = [];
+  let pos = start;
+  for (let t = tagStart + 1; t < tagEnd; t++) {
+    const tag = bytes[t] as number;
+    if (tag === 0x66) {
+      // f, and the f's that follow: runs of floats are common
+      for (;;) {
+        if (end - pos < 4) short(pos, 'f', 4, end - pos);
+        args.push(readFloat32(bytes, pos));
+        pos += 4;
+        if (bytes[t + 1] !== 0x66) break; // the typetags end with a NUL, so this stops in them
+        t++;
+      }
+    } else if (tag === 0x69) {
+      if (end - pos < 4) short(pos, 'i', 4, end - pos);
+      args.push(readInt32(bytes, pos));
+      pos += 4;
+    } else {
+      // d (numeric means i, f or d)
+      if (end - pos < 8) short(pos, 'd', 8, end - pos);
+      args.push(readFloat64(bytes, pos));
+      pos += 8;
+    }
+  }
+  if (pos !== end) fail('ERR_OSC_TRAILING_BYTES', pos, `${end - pos} byte(s) after the last argument`);
+  return args;
 }
 
 function short(pos: number, tag: string, need: number, left: number): never {

@@ -121,6 +121,18 @@ describe('testlo test_deserialise', () => {
       9912,
     ],
     [
+      'a run of floats cut short (",fff", 10 bytes of data) -> LO_EINVALIDARG',
+      bytes('/t', [0, 0], ',fff', [0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+      'ERR_OSC_INVALID_ARGUMENT',
+      9912,
+    ],
+    [
+      'a double cut short after a float and an int (",fid") -> LO_EINVALIDARG',
+      bytes('/t', [0, 0], ',fid', [0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+      'ERR_OSC_INVALID_ARGUMENT',
+      9912,
+    ],
+    [
       'too much arg data -> LO_ESIZE',
       bytes('/t', [0, 0], ',f', [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
       'ERR_OSC_TRAILING_BYTES',

@@ -163,3 +163,37 @@ describe('round trip', () => {
     }),
   );
 });
+
+// Messages of numbers only ('i', 'f', 'd') are decoded by a path of their own, with exact-size
+// arrays up to four; every typetag string of them up to five long, whole and cut at every byte.
+describe('messages of numbers only', () => {
+  const tagsOf = (n: number): string[] =>
+    n === 0 ? [''] : tagsOf(n - 1).flatMap((t) => ['i', 'f', 'd'].map((c) => t + c));
+  const value = (tag: string, k: number) => (tag === 'i' ? -7 * k - 1 : tag === 'f' ? k + 0.5 : k * 1e10 + 0.125);
+  test('decode to their values; cut short, ERR_OSC_INVALID_ARGUMENT; longer, ERR_OSC_TRAILING_BYTES', () => {
+    let checked = 0;
+    for (let n = 0; n <= 5; n++) {
+      for (const tags of tagsOf(n)) {
+        const args = [...tags].map((t, k) => value(t, k));
+        const typed = Message.typed as (path: string, typespec: string, ...values: number[]) => Message;
+        const bytes = encode(typed('/n', tags, ...args));
+        const m = decode(bytes) as Message;
+        assert.equal(m.typetags, tags);
+        assert.deepEqual(m.args, args, tags);
+        const header = 4 + (((tags.length + 1) & ~3) + 4);
+        for (let cut = header + 1; cut < bytes.length; cut++) {
+          assert.throws(
+            () => decode(bytes.subarray(0, cut)),
+            { code: 'ERR_OSC_INVALID_ARGUMENT' },
+            `${tags} cut at ${cut}`,
+          );
+        }
+        const longer = new Uint8Array(bytes.length + 4);
+        longer.set(bytes);
+        assert.throws(() => decode(longer), { code: 'ERR_OSC_TRAILING_BYTES' }, tags);
+        checked++;
+      }
+    }
+    assert.equal(checked, 1 + 3 + 9 + 27 + 81 + 243);
+  });
+});
