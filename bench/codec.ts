@@ -108,10 +108,8 @@ interface Contender {
     | undefined;
 }
 
-// One buffer for every case's encodeInto(). A buffer a case (made when the 4096-path case prepared
-// its 4096 copies, 256 MiB of them) kept that much outside V8's heap alive for the whole run, and
-// V8 collects more often the more outside memory a process holds: every later aiolo figure paid
-// (the 16 floats decoded at 3.4-3.6 M/s after it, 6.0-6.4 without it).
+// One buffer for every case's encodeInto(): one per prepared case was 4096 of them (256 MiB) for
+// the 4096-path case, which never uses them, held outside V8's heap for nothing.
 const REUSED = new Uint8Array(64 * 1024);
 
 const aiolo: Contender = {
