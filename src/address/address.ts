@@ -329,10 +329,18 @@ export class Address extends Sender implements AsyncDisposable {
     return client.send(packet);
   }
 
-  /** Closes this address's own socket or connection (never a server's). Idempotent. */
+  /**
+   * Closes this address's own socket or connection (never a server's); requests still waiting for
+   * a reply reject with `SendError` `ERR_OSC_CLOSED`. Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#asking !== undefined) {
+      for (const waiter of [...this.#asking]) {
+        waiter.fail(new SendError('ERR_OSC_CLOSED', `address ${this.url} was closed before the reply came`));
+      }
+    }
     this.#connecting?.destroy(); // its send fails with ERR_OSC_SEND_FAILED
     const udp = this.#udp;
     const link = this.#link;
@@ -361,6 +369,8 @@ export class Address extends Sender implements AsyncDisposable {
   /** Requests waiting for a reply on this address's own socket or connection. */
   /** (made on the first request: most addresses, replies' sources among them, never make one) */
   #waiters: Set<ReplyWaiter> | undefined;
+  /** Every request waiting for its reply, wherever the reply comes (failed by close()). */
+  #asking: Set<ReplyWaiter> | undefined;
   /** The own UDP socket whose datagrams go to #waiters. */
   #listening: DatagramPort | undefined;
 
@@ -431,7 +441,13 @@ export class Address extends Sender implements AsyncDisposable {
       stop();
       throw err;
     }
-    waiter.limit(timeout, signal, what, stop);
+    this.#asking ??= new Set();
+    const asking = this.#asking;
+    asking.add(waiter);
+    waiter.limit(timeout, signal, what, () => {
+      asking.delete(waiter);
+      stop();
+    });
     sent.then(undefined, (err: unknown) => waiter.fail(err));
     return waiter.promise;
   }

@@ -202,6 +202,27 @@ describe('request: abort, errors, filters', () => {
     assert.deepEqual(next.args, [8, 'ok']);
   });
 
+  test('closing the address rejects its waiting requests at once (ERR_OSC_CLOSED), on its own socket or from a server', async () => {
+    await using s = await synth('udp');
+    const own = new Address({ url: s.url });
+    await own.request('/status', [1], { reply: '/status.reply' }); // (the socket opened)
+    const client = new Server({ host: LOCAL });
+    await client.start();
+    try {
+      const fromServer = client.address(s.url);
+      const pending = [
+        own.request('/status', [1], { reply: '/never', timeout: 60_000 }),
+        own.request('/status', [2], { reply: '/never', timeout: 60_000 }),
+        fromServer.request('/status', [3], { reply: '/never', timeout: 60_000 }),
+      ];
+      await Promise.all([own.close(), fromServer.close()]);
+      for (const p of pending)
+        await assert.rejects(p, (e: unknown) => e instanceof SendError && e.code === 'ERR_OSC_CLOSED');
+    } finally {
+      await client.stop();
+    }
+  });
+
   test('a request that ends leaves no timer behind, however it ends', async () => {
     const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     await using s = await synth('udp');
