@@ -29,6 +29,7 @@ import {
 } from './reply.js';
 
 const debug = debuglog('aiolo');
+const NOTHING_TO_STOP = (): void => {};
 
 export type { AddressOptions, AddressTarget } from './options.js';
 
@@ -336,8 +337,8 @@ export class Address extends Sender implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#asking !== undefined) {
-      for (const waiter of [...this.#asking]) {
+    if (this.#waiters !== undefined) {
+      for (const waiter of [...this.#waiters]) {
         waiter.fail(new SendError('ERR_OSC_CLOSED', `address ${this.url} was closed before the reply came`));
       }
     }
@@ -366,11 +367,12 @@ export class Address extends Sender implements AsyncDisposable {
 
   // ---- request/reply
 
-  /** Requests waiting for a reply on this address's own socket or connection. */
-  /** (made on the first request: most addresses, replies' sources among them, never make one) */
+  /**
+   * Requests waiting for their reply: offered what comes back on this address's own socket or
+   * connection (a server's address's watch its server instead), and failed by close(). Made on
+   * the first request: most addresses, replies' sources among them, never make one.
+   */
   #waiters: Set<ReplyWaiter> | undefined;
-  /** Every request waiting for its reply, wherever the reply comes (failed by close()). */
-  #asking: Set<ReplyWaiter> | undefined;
   /** The own UDP socket whose datagrams go to #waiters. */
   #listening: DatagramPort | undefined;
 
@@ -424,7 +426,7 @@ export class Address extends Sender implements AsyncDisposable {
     return watching.then((stop) => this.#ask(waiter, stop, target, args, timeout, signal, what));
   }
 
-  /** Sends the request, `waiter` seeing what comes back; `stop` ends that. */
+  /** Sends the request, `waiter` waiting for its reply; `stop` ends its watch of a server. */
   #ask(
     waiter: ReplyWaiter,
     stop: () => void,
@@ -434,20 +436,21 @@ export class Address extends Sender implements AsyncDisposable {
     signal: AbortSignal | undefined,
     what: () => string,
   ): Promise<Received> {
+    this.#waiters ??= new Set();
+    const waiters = this.#waiters;
+    waiters.add(waiter);
+    const done = () => {
+      waiters.delete(waiter);
+      stop();
+    };
     let sent: Promise<number>;
     try {
       sent = (this.send as (t: unknown, ...a: readonly OscArg[]) => Promise<number>)(target, ...args);
     } catch (err) {
-      stop();
+      done();
       throw err;
     }
-    this.#asking ??= new Set();
-    const asking = this.#asking;
-    asking.add(waiter);
-    waiter.limit(timeout, signal, what, () => {
-      asking.delete(waiter);
-      stop();
-    });
+    waiter.limit(timeout, signal, what, done);
     sent.then(undefined, (err: unknown) => waiter.fail(err));
     return waiter.promise;
   }
@@ -470,8 +473,8 @@ export class Address extends Sender implements AsyncDisposable {
   }
 
   /**
-   * Makes `waiter` see what comes back; returns what stops it, or a promise of that while this
-   * address's own UDP socket opens.
+   * Readies what `waiter` will be offered: its server's messages at its path (returns what stops
+   * that), or this address's own UDP socket (opened first: then a promise).
    */
   #watchReplies(waiter: ReplyWaiter): (() => void) | Promise<() => void> {
     if (this.#reply !== undefined) {
@@ -494,12 +497,12 @@ export class Address extends Sender implements AsyncDisposable {
         return this.#udpOpening.then((opened) => {
           if (opened === undefined) throw new SendError('ERR_OSC_CLOSED', `address ${this.url} is closed`);
           this.#listenForReplies(opened.socket);
-          return this.#addWaiter(waiter);
+          return NOTHING_TO_STOP;
         });
       }
       this.#listenForReplies(udp.socket);
     }
-    return this.#addWaiter(waiter);
+    return NOTHING_TO_STOP;
   }
 
   /** Hands what comes back on this address's own UDP socket to the request waiters. */
@@ -514,13 +517,6 @@ export class Address extends Sender implements AsyncDisposable {
         send: (p) => sendUdp(socket, p, from.port, from.address),
       })),
     );
-  }
-
-  #addWaiter(waiter: ReplyWaiter): () => void {
-    this.#waiters ??= new Set();
-    const waiters = this.#waiters;
-    waiters.add(waiter);
-    return () => waiters.delete(waiter);
   }
 
   /** What a connection of this address's own (not a server's) does with what comes back: replies for requests. */
