@@ -5,7 +5,7 @@
 // locally without them the tests skip naming the packages, under CI=true they fail.
 import type { TestContext } from 'node:test';
 import { NETNS_SETUP, type NetnsResult, netnsStatus, runInNetns } from './netns.js';
-import { IN_CI, onPath } from './peers.js';
+import { onPath, skipOrFail } from './peers.js';
 
 const AVAHI_CONF = `[server]
 use-ipv4=yes
@@ -63,9 +63,7 @@ export function avahiStatus(): AvahiStatus {
 export function needAvahi(t: TestContext): boolean {
   const { available, missing } = avahiStatus();
   if (available) return true;
-  if (IN_CI) throw new Error(`${missing} (CI=true: the avahi tests may not be skipped)`);
-  t.skip(missing);
-  return false;
+  return skipOrFail(t, missing ?? 'avahi is missing', 'the avahi tests');
 }
 
 /** Runs `argv` in a fresh network and mount namespace where avahi-daemon runs on `lo`. */

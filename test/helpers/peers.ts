@@ -71,9 +71,12 @@ export function needPeer(t: TestContext, peer: Peer): boolean {
   return skipOrFail(t, `${peer.name} is not installed: apt-get install ${peer.debianPackages}`);
 }
 
-/** Skips the test with `message` (returning false, for `if (!...) return`); under CI=true, fails it. */
-export function skipOrFail(t: TestContext, message: string): false {
-  if (IN_CI) throw new Error(`${message} (CI=true: interop tests may not be skipped)`);
+/**
+ * Skips the test with `message` (returning false, for `if (!...) return`); under CI=true, fails it
+ * instead, naming `what` may not be skipped.
+ */
+export function skipOrFail(t: { skip(message: string): void }, message: string, what = 'interop tests'): false {
+  if (IN_CI) throw new Error(`${message} (CI=true: ${what} may not be skipped)`);
   t.skip(message);
   return false;
 }
