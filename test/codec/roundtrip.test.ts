@@ -14,7 +14,7 @@ import {
   type OscArg,
 } from '../../src/index.js';
 import { randomArg, randomPacket, randomPath } from '../helpers/generate.js';
-import { hex } from '../helpers/hex.js';
+import { hex, unhex } from '../helpers/hex.js';
 import { seeded } from '../helpers/random.js';
 
 const N = 3000;
@@ -195,5 +195,42 @@ describe('messages of numbers only', () => {
       }
     }
     assert.equal(checked, 1 + 3 + 9 + 27 + 81 + 243);
+  });
+});
+
+// V8 quiets or replaces a NaN stored into an array of doubles depending on which tier runs the
+// store; the decoder gives every NaN as JavaScript's own, so the same bytes always decode (and
+// re-encode) the same, however warm the decoder is (the fuzz test once found them differ).
+describe('NaN', () => {
+  test("a NaN with a payload, signalling or quiet, 'f' or 'd', alone or among others, decodes as NaN every time", () => {
+    const typed = Message.typed as (path: string, typespec: string, ...values: unknown[]) => Message;
+    const cases: [string, string][] = [
+      ['d', '7ff0690000000000'], // signalling, with a payload
+      ['d', 'fff8000000000123'], // quiet, negative, with a payload
+      ['f', '7f800123'],
+      ['f', 'ffc00001'],
+    ];
+    for (const [tag, nan] of cases) {
+      const canonical = hex(encode(typed('/nan', tag, Number.NaN))).slice(-nan.length);
+      for (const [tags, values] of [
+        [tag, [Number.NaN]],
+        [`i${tag}`, [7, Number.NaN]],
+        [`${tag}s`, [Number.NaN, 'x']],
+      ] as [string, unknown[]][]) {
+        const bytes = hex(encode(typed('/nan', tags, ...values)));
+        const input = unhex(bytes.replace(canonical, nan));
+        assert.notEqual(hex(input), bytes, `${tags}: the payload went in`);
+        const seen = new Set<string>();
+        for (let i = 0; i < 20_000; i++) {
+          const m = decode(input) as Message;
+          assert.ok(
+            m.args.some((a) => Number.isNaN(a)),
+            tags,
+          );
+          seen.add(hex(encode(m)));
+        }
+        assert.deepEqual([...seen], [bytes], `${tags} ${nan}`);
+      }
+    }
   });
 });
