@@ -15,7 +15,7 @@ const LO = LITTLE ? 0 : 1;
 export function readFloat32(bytes: Uint8Array, pos: number): number {
   i32[0] = readInt32(bytes, pos);
   const value = f32[0] as number;
-  return value === value ? value : Number.NaN; // (see readFloat64)
+  return Number.isNaN(value) ? Number.NaN : value; // (see readFloat64)
 }
 
 function read64(bytes: Uint8Array, pos: number): void {
@@ -30,7 +30,7 @@ function read64(bytes: Uint8Array, pos: number): void {
 export function readFloat64(bytes: Uint8Array, pos: number): number {
   read64(bytes, pos);
   const value = f64[0] as number;
-  return value === value ? value : Number.NaN;
+  return Number.isNaN(value) ? Number.NaN : value;
 }
 
 export function readInt64(bytes: Uint8Array, pos: number): bigint {
