@@ -34,7 +34,7 @@ const oscJs = require('osc') as {
 };
 
 type Arg = { type: 'i' | 'f' | 's' | 'b'; value: number | string | Uint8Array };
-interface Case {
+export interface Case {
   readonly name: string;
   /** The messages; one is a message case, several a bundle of them. */
   readonly messages: { path: string; args: Arg[] }[];
@@ -60,7 +60,7 @@ const SMALL: Case['messages'] = [
   },
 ];
 
-const CASES: Case[] = [
+export const CASES: Case[] = [
   { name: '/synth/1/freq ,ifs', messages: SMALL },
   { name: '/synth/<n>/freq ,ifs, 4096 paths', messages: SMALL, variants: 4096 },
   {
@@ -93,7 +93,7 @@ const normalValue = (v: unknown): number | string | number[] =>
   v instanceof Uint8Array ? Array.from(v) : (v as number | string);
 const expected = (c: Case): Normal => c.messages.map((m) => [m.path, m.args.map((a) => normalValue(a.value))]);
 
-interface Contender {
+export interface Contender {
   readonly name: string;
   /** Returns the encode and decode functions for a case, or undefined if the library cannot do it. */
   prepare(c: Case):
@@ -112,7 +112,7 @@ interface Contender {
 // the 4096-path case, which never uses them, held outside V8's heap for nothing.
 const REUSED = new Uint8Array(64 * 1024);
 
-const aiolo: Contender = {
+export const aioloContender: Contender = {
   name: 'aiolo',
   prepare(c) {
     const msgs = c.messages.map((m) =>
@@ -270,7 +270,7 @@ const oscJsLib: Contender = {
   },
 };
 
-const CONTENDERS = [aiolo, nodeOscContender, oscMinContender, oscJsContender, oscJsLib];
+const CONTENDERS = [aioloContender, nodeOscContender, oscMinContender, oscJsContender, oscJsLib];
 
 // With --expose-gc: each measurement starts from a collected heap, so no library pays for the
 // garbage another left behind.

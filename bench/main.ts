@@ -13,6 +13,8 @@
 //   BENCH_LATENCY_COUNT=5000 BENCH_LATENCY_WARMUP=5000 BENCH_LATENCY_TIMEOUT=60 (s a run)
 //   BENCH_WARMUP=20000                  messages each receiver gets before counting starts
 //   BENCH_JSON=bench/results.json       where the figures go
+//   BENCH_CPU_PROF=<dir>                each Node contender's process writes its CPU profile there
+//                                       (bench/top-frames.ts prints a profile's top frames)
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';

@@ -8,10 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { COMPILED, ROOT } from './root.js';
-
-const fromRoot = (file: string) => fileURLToPath(new URL(file, ROOT));
+import { COMPILED, fromRoot } from './root.js';
 
 /** Why liblo's rows cannot be measured here, or undefined when they can. */
 export const LIBLO_MISSING: string | undefined = (() => {
@@ -47,8 +44,24 @@ export function cProgram(name: string): string {
  * when it runs from source (the benchmark's tests).
  */
 export function nodeCommand(file: string, ...args: string[]): [string, string[]] {
-  if (COMPILED) return [process.execPath, [fromRoot(`dist-bench/bench/${file}.js`), ...args]];
-  return [process.execPath, ['--import', 'tsx', fromRoot(`bench/${file}.ts`), ...args]];
+  const flags = cpuProfile(file, args);
+  if (COMPILED) return [process.execPath, [...flags, fromRoot(`dist-bench/bench/${file}.js`), ...args]];
+  return [process.execPath, [...flags, '--import', 'tsx', fromRoot(`bench/${file}.ts`), ...args]];
+}
+
+/** BENCH_CPU_PROF=<dir>: each Node contender's process writes its CPU profile there. */
+const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
+let profiled = 0;
+
+/**
+ * `node --cpu-prof` flags for a contender's process when BENCH_CPU_PROF names a directory, its
+ * file named for the process (`echo-aiolo-udp-3.cpuprofile`): read them with bench/top-frames.ts.
+ */
+function cpuProfile(file: string, args: readonly string[]): string[] {
+  if (CPU_PROF_DIR === undefined || CPU_PROF_DIR === '') return [];
+  const role = [file, ...args.filter((a) => /^[a-z-]+$/.test(a))].join('-');
+  profiled += 1;
+  return ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${role}-${profiled}.cpuprofile`];
 }
 
 /**
@@ -66,7 +79,8 @@ export const NATIVE_BUILT = (() => {
 
 /** `command` on aiolo's pure-TypeScript path (node:dgram), whatever is built. */
 export function dgramPath([command, args]: [string, string[]]): [string, string[]] {
-  return ['/usr/bin/env', ['AIOLO_NATIVE=0', command, ...args]];
+  const named = args.map((a) => a.replace(/^--cpu-prof-name=/, '--cpu-prof-name=dgram-path-'));
+  return ['/usr/bin/env', ['AIOLO_NATIVE=0', command, ...named]];
 }
 
 const LINE_TIMEOUT_MS = 30_000;

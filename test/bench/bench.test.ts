@@ -11,7 +11,7 @@
 // counted as lost.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -199,10 +199,13 @@ interface LatencyResults {
   };
 }
 
+// With BENCH_CPU_PROF, as the README's profiles of the round trip were taken: each Node process
+// writes its CPU profile, named for its role.
 test('npm run bench: the round-trip latency section', { timeout: 120_000 }, async (t) => {
   if (!needPeer(t, LO_PEER)) return;
   const dir = mkdtempSync(join(tmpdir(), 'aiolo-bench-test-'));
   const json = join(dir, 'results.json');
+  const profiles = join(dir, 'profiles');
   const count = 50;
   try {
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/main.ts'], {
@@ -216,10 +219,20 @@ test('npm run bench: the round-trip latency section', { timeout: 120_000 }, asyn
         BENCH_LATENCY_COUNT: String(count),
         BENCH_LATENCY_WARMUP: '10',
         BENCH_LATENCY_TIMEOUT: '30',
+        BENCH_CPU_PROF: profiles,
       },
       maxBuffer: 1 << 24,
     });
     const r = (JSON.parse(readFileSync(json, 'utf8')) as LatencyResults).latency;
+    // each pair's Node processes, numbered in the order they started; liblo's C has none
+    const roles = readdirSync(profiles)
+      .map((f) => f.replace(/-\d+\.cpuprofile$/, ''))
+      .sort();
+    const expected = ['echo-dgram-udp', 'ping-dgram-udp', 'echo-node-osc-udp', 'ping-node-osc-udp'];
+    expected.push('echo-aiolo-udp', 'ping-aiolo-udp', 'echo-aiolo-tcp', 'ping-aiolo-tcp');
+    // (the dgram path is UDP's)
+    if (NATIVE_BUILT) expected.push('dgram-path-echo-aiolo-udp', 'dgram-path-ping-aiolo-udp');
+    assert.deepEqual(roles, expected.sort());
     for (const note of r.notes) t.diagnostic(note);
     assert.deepEqual(Object.keys(r.byTransport), ['UDP', 'TCP']);
     assert.deepEqual(Object.keys(r.byTransport.UDP ?? {}), ['raw dgram', ...AIOLO_ROWS, 'node-osc', 'liblo (C)']);
