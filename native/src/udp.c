@@ -6,9 +6,11 @@
  * a socket of our own is watched with a uv_poll on Node's own loop; when it is readable, recvmmsg
  * takes up to `slots` datagrams in one system call into a ring JavaScript owns (an ArrayBuffer),
  * with each one's length and sender in a second ArrayBuffer (`meta`), and JavaScript is called
- * once per batch. Sends are one sendto each, made at once from the calling JavaScript: no request
- * object, no round through the loop. A send the kernel cannot take now (EAGAIN) is reported as
- * such; JavaScript queues it and asks for a call when the socket is writable.
+ * once per batch. A send is a sendto made at once from the calling JavaScript: no request object,
+ * no round through the loop; the sends that follow it in the same run of JavaScript go out
+ * together, one sendmmsg for up to SEND_BATCH_MAX (sendmany). A send the kernel cannot take now
+ * (EAGAIN) is reported as such; JavaScript queues it and asks for a call when the socket is
+ * writable.
  *
  * Everything the JavaScript side sees is plain data: numbers, the two ArrayBuffers, and errno
  * values (negative) for failures, named by errname(). The behaviour to match is node:dgram's as
@@ -478,6 +480,71 @@ static napi_value js_send(napi_env env, napi_callback_info info)
     return native_num(env, n < 0 ? -errno : (double)n);
 }
 
+/* Datagrams one sendmany() call takes: sendmmsg's saving flattens out by then (on a 2-core VM,
+ * loopback: 2.8-3.4 us a datagram one sendto each, 0.9-1.2 us in calls of 32, 0.8-1.2 in 256). */
+#define SEND_BATCH_MAX 64
+
+/* sendmany(handle, out: Uint8Array, lengths: Int32Array, from, to, port, host) -> datagrams sent
+ * (the first `n` of from..to-1) | -errno: the first could not be sent (-EAGAIN: try when
+ * writable). Datagram i is lengths[i] bytes of `out`, after those of datagrams 0..i-1; all go to
+ * one destination, in one sendmmsg. */
+static napi_value js_sendmany(napi_env env, napi_callback_info info)
+{
+    size_t argc = 7;
+    napi_value argv[7];
+    NCHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+    sock_t *s = get_sock(env, argv[0]);
+    if (s == NULL) return NULL;
+    if (s->closed) return native_num(env, -EBADF);
+    napi_typedarray_type type;
+    size_t out_length, lengths_count, offset;
+    void *out;
+    void *lengths_data;
+    napi_value ab;
+    NCHECK(napi_get_typedarray_info(env, argv[1], &type, &out_length, &out, &ab, &offset));
+    if (type != napi_uint8_array) return native_num(env, -EINVAL); /* (lengths count elements) */
+    NCHECK(napi_get_typedarray_info(env, argv[2], &type, &lengths_count, &lengths_data, &ab, &offset));
+    if (type != napi_int32_array) return native_num(env, -EINVAL);
+    const int32_t *lengths = lengths_data;
+    int32_t from, to, port;
+    NCHECK(napi_get_value_int32(env, argv[3], &from));
+    NCHECK(napi_get_value_int32(env, argv[4], &to));
+    NCHECK(napi_get_value_int32(env, argv[5], &port));
+    if (from < 0 || to <= from || to - from > SEND_BATCH_MAX || (size_t)to > lengths_count) return native_num(env, -EINVAL);
+    char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+    size_t host_len;
+    NCHECK(napi_get_value_string_utf8(env, argv[6], host, sizeof(host), &host_len));
+    struct sockaddr_storage dest;
+    socklen_t dest_len;
+    int err = make_addr(s->v6, host, port, &dest, &dest_len);
+    if (err < 0) return native_num(env, err);
+    size_t at = 0;
+    for (int32_t i = 0; i < from; i++) {
+        if (lengths[i] < 0) return native_num(env, -EINVAL);
+        at += (size_t)lengths[i];
+    }
+    struct mmsghdr msgs[SEND_BATCH_MAX];
+    struct iovec iov[SEND_BATCH_MAX];
+    int count = to - from;
+    memset(msgs, 0, sizeof(msgs[0]) * (size_t)count);
+    for (int i = 0; i < count; i++) {
+        int32_t length = lengths[from + i];
+        if (length < 0 || at + (size_t)length > out_length) return native_num(env, -EINVAL);
+        iov[i].iov_base = (char *)out + at;
+        iov[i].iov_len = (size_t)length;
+        msgs[i].msg_hdr.msg_name = &dest;
+        msgs[i].msg_hdr.msg_namelen = dest_len;
+        msgs[i].msg_hdr.msg_iov = &iov[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+        at += (size_t)length;
+    }
+    int n;
+    do {
+        n = sendmmsg(s->fd, msgs, (unsigned int)count, MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    return native_num(env, n < 0 ? -errno : n);
+}
+
 /* writable(handle, want) -> 0 | -errno: whether onWritable is called when the socket can take more */
 static napi_value js_writable(napi_env env, napi_callback_info info)
 {
@@ -566,6 +633,7 @@ static napi_value init(napi_env env, napi_value exports)
         {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
         {"start", NULL, js_start, NULL, NULL, NULL, napi_enumerable, NULL},
         {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
+        {"sendmany", NULL, js_sendmany, NULL, NULL, NULL, napi_enumerable, NULL},
         {"writable", NULL, js_writable, NULL, NULL, NULL, napi_enumerable, NULL},
         {"ref", NULL, js_ref, NULL, NULL, NULL, napi_enumerable, NULL},
         {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},

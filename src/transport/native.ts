@@ -20,6 +20,15 @@ export interface NativeUdp {
     onWritable: () => void,
   ): number;
   send(handle: object, packet: Uint8Array, port: number, host: string): number;
+  sendmany(
+    handle: object,
+    out: Uint8Array,
+    lengths: Int32Array,
+    from: number,
+    to: number,
+    port: number,
+    host: string,
+  ): number;
   writable(handle: object, want: boolean): number;
   ref(handle: object, keepAlive: boolean): void;
   close(handle: object): void;

@@ -292,3 +292,215 @@ test('native: workers that end with sockets and a timer open leave the process r
   assert.equal(ran.code, 0, `exit ${ran.code}: ${ran.stderr}`);
   assert.equal(ran.stdout.toString('utf8').trim(), 'workers ended');
 });
+
+// The native path's sends in one run of JavaScript: the first at once (sendto), the ones after it
+// to the same destination batched into one sendmmsg (sendmany) when the run ends, when 64 are
+// waiting, or before anything else is sent. These tests count the addon's calls through a wrapper
+// and can make sendmany answer as the kernel might (a part taken, EAGAIN, an error).
+
+type Native = NonNullable<typeof nativeUdp>;
+type SendMany = Native['sendmany'];
+
+/** The addon, its send and sendmany calls logged ("send", "sendmany 64"); `sendmany` may stand in for its own. */
+function loggedNative(log: string[], sendmany?: (real: SendMany, ...args: Parameters<SendMany>) => number): Native {
+  const real = nativeUdp as Native;
+  return {
+    ...real, // (the addon's own properties are read-only: a copy, not an heir)
+    send: (...args) => {
+      log.push('send');
+      return real.send(...args);
+    },
+    sendmany: (...args) => {
+      log.push(`sendmany ${args[4] - args[3]}`);
+      return sendmany === undefined ? real.sendmany(...args) : sendmany(real.sendmany, ...args);
+    },
+  };
+}
+
+function clientOn(native: Native): NativePort {
+  return new NativePort(native, { v6: false, host: '', port: 0, recvBufferSize: 0, broadcast: false, slots: 4 });
+}
+
+/** A receiving native socket on 127.0.0.1 with room for bursts, and what it got (bytes as arrays). */
+function receiver(): { port: NativePort; got: number[][] } {
+  const port = nativePort({ host: '127.0.0.1', recvBufferSize: 4 * 1024 * 1024, slots: SERVER_SLOTS });
+  const got: number[][] = [];
+  port.onPacket((packet) => got.push([...packet]));
+  return { port, got };
+}
+
+test('native: the sends of one run go out together, each in order to its destination', { timeout: 30_000 }, (t) => {
+  if (!needNative(t)) return;
+  return seeded(async (r) => {
+    const log: string[] = [];
+    const client = clientOn(loggedNative(log));
+    const receivers = [receiver(), receiver(), receiver()];
+    try {
+      for (let run = 0; run < 5; run++) {
+        // one run of JavaScript: destinations in stretches, sizes from empty to past what is batched
+        const sent: number[][][] = receivers.map(() => []);
+        const sends: Promise<number>[] = [];
+        const sizes: number[] = [];
+        let to = r.int(0, 2);
+        for (let i = 0; i < 300; i++) {
+          if (r.bool(0.1)) to = r.int(0, 2);
+          const size = r.pick([0, 1, 4, r.int(8, 200), r.int(8, 200), r.int(8, 200), 2048, 2049, r.int(2050, 9000)]);
+          const bytes = r.bytes(size);
+          sizes.push(size);
+          (sent[to] as number[][]).push([...bytes]);
+          sends.push(
+            sendUdp(client, bytes, (receivers[to] as ReturnType<typeof receiver>).port.address().port, '127.0.0.1'),
+          );
+        }
+        assert.deepEqual(await Promise.all(sends), sizes, 'each send resolves with its length');
+        await until(10_000, 'every datagram', () =>
+          receivers.every((x, k) => x.got.length >= (sent[k] as number[][]).length),
+        );
+        receivers.forEach((x, k) => {
+          assert.deepEqual(x.got, sent[k], `receiver ${k}, run ${run}`);
+          x.got.length = 0;
+        });
+      }
+      // one sendto a run at least, and the rest in batches: far fewer calls than sends
+      assert.ok(
+        log.some((call) => call.startsWith('sendmany')),
+        'no batch was sent',
+      );
+      assert.ok(log.length < 5 * 300, `${log.length} calls for ${5 * 300} sends`);
+    } finally {
+      await Promise.all([client.close(), ...receivers.map((x) => x.port.close())]);
+    }
+  })(t);
+});
+
+test('native: a run of 150 sends to one destination is a sendto and batches of 64, 64 and 21', async (t) => {
+  if (!needNative(t)) return;
+  const log: string[] = [];
+  const client = clientOn(loggedNative(log));
+  const to = receiver();
+  try {
+    const sends: Promise<number>[] = [];
+    for (let i = 0; i < 150; i++)
+      sends.push(sendUdp(client, Uint8Array.of(i, 0, 0, 0), to.port.address().port, '127.0.0.1'));
+    // the first went at once, and two full batches as they filled; the rest waits for the run's end
+    assert.deepEqual(log, ['send', 'sendmany 64', 'sendmany 64']);
+    assert.deepEqual(await Promise.all(sends), Array(150).fill(4));
+    assert.deepEqual(log, ['send', 'sendmany 64', 'sendmany 64', 'sendmany 21']);
+    await until(5000, 'every datagram', () => to.got.length >= 150);
+    assert.deepEqual(
+      to.got.map((p) => p[0]),
+      Array.from({ length: 150 }, (_, i) => i),
+    );
+    // a lone send in a later run goes at once, alone
+    log.length = 0;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await sendUdp(client, Uint8Array.of(7), to.port.address().port, '127.0.0.1'), 1);
+    assert.deepEqual(log, ['send']);
+  } finally {
+    await Promise.all([client.close(), to.port.close()]);
+  }
+});
+
+test('native: close() right after sends sends them first; a send after it fails', async (t) => {
+  if (!needNative(t)) return;
+  const client = nativePort({});
+  const to = receiver();
+  try {
+    const sends = [1, 2, 3, 4, 5].map((i) => sendUdp(client, Uint8Array.of(i), to.port.address().port, '127.0.0.1'));
+    const closed = client.close();
+    const late = sendUdp(client, Uint8Array.of(6), to.port.address().port, '127.0.0.1');
+    assert.deepEqual(await Promise.all(sends), [1, 1, 1, 1, 1]);
+    await closed;
+    await assert.rejects(late, { code: 'ERR_OSC_SEND_FAILED' });
+    await until(5000, 'the five datagrams', () => to.got.length >= 5);
+    assert.deepEqual(to.got, [[1], [2], [3], [4], [5]]);
+  } finally {
+    await Promise.all([client.close(), to.port.close()]);
+  }
+});
+
+test('native: a batch the kernel takes in part, or not now, or refuses one of, loses nothing else', async (t) => {
+  if (!needNative(t)) return;
+  const to = receiver();
+  try {
+    await batchAnswers(to);
+  } finally {
+    await to.port.close();
+  }
+});
+
+async function batchAnswers(to: ReturnType<typeof receiver>): Promise<void> {
+  const EAGAIN = -11;
+  const EINVAL = -22;
+  for (const answer of ['part', 'EAGAIN', 'EINVAL'] as const) {
+    const log: string[] = [];
+    let calls = 0;
+    // the first batch call: 3 of them taken / none taken, try later / 3 taken, and the fourth
+    // refused when it is tried again
+    const client = clientOn(
+      loggedNative(log, (real, handle, out, lengths, from, end, port, host) => {
+        calls++;
+        if (calls === 1 && answer !== 'EAGAIN') return real(handle, out, lengths, from, from + 3, port, host);
+        if (calls === 1) return EAGAIN;
+        if (calls === 2 && answer === 'EINVAL') return EINVAL;
+        return real(handle, out, lengths, from, end, port, host);
+      }),
+    );
+    try {
+      const sends = Array.from({ length: 10 }, (_, i) =>
+        sendUdp(client, Uint8Array.of(i), to.port.address().port, '127.0.0.1').then(
+          (n) => n,
+          (err: { code?: string; cause?: { code?: string } }) => `${err.code} ${err.cause?.code}`,
+        ),
+      );
+      const results = await Promise.all(sends);
+      const batches = {
+        part: ['sendmany 9', 'sendmany 6'],
+        EAGAIN: ['sendmany 9'],
+        EINVAL: ['sendmany 9', 'sendmany 6', 'sendmany 5'],
+      };
+      // (after EAGAIN, the batch's sends wait in the queue and go one by one when the socket is writable)
+      assert.deepEqual(
+        log,
+        ['send', ...batches[answer], ...(answer === 'EAGAIN' ? Array(9).fill('send') : [])],
+        answer,
+      );
+      const expected: (number | string)[] = Array(10).fill(1);
+      // (the batch holds sends 1-9: the fourth of it is send 4)
+      if (answer === 'EINVAL') expected[4] = 'ERR_OSC_SEND_FAILED EINVAL';
+      assert.deepEqual(results, expected, answer);
+      const arrived = answer === 'EINVAL' ? [0, 1, 2, 3, 5, 6, 7, 8, 9] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+      await until(5000, `the datagrams (${answer})`, () => to.got.length >= arrived.length);
+      assert.deepEqual(
+        to.got.map((p) => p[0]),
+        arrived,
+        answer,
+      );
+      to.got.length = 0;
+    } finally {
+      await client.close();
+    }
+  }
+}
+
+test('native: a send to port 0, batched or not, fails alone (EINVAL); the next run sends', async (t) => {
+  if (!needNative(t)) return;
+  const client = nativePort({});
+  const to = receiver();
+  try {
+    const bad = [1, 2, 3].map((i) => sendUdp(client, Uint8Array.of(i), 0, '127.0.0.1'));
+    const good = sendUdp(client, Uint8Array.of(4), to.port.address().port, '127.0.0.1');
+    for (const p of bad) {
+      await assert.rejects(p, (err: { code?: string; cause?: { code?: string } }) => {
+        assert.equal(err.code, 'ERR_OSC_SEND_FAILED');
+        assert.equal(err.cause?.code, 'EINVAL');
+        return true;
+      });
+    }
+    assert.equal(await good, 1);
+    await until(5000, 'the good datagram', () => to.got.length >= 1);
+    assert.deepEqual(to.got, [[4]]);
+  } finally {
+    await Promise.all([client.close(), to.port.close()]);
+  }
+});
