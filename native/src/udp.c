@@ -520,7 +520,8 @@ static napi_value js_sendmany(napi_env env, napi_callback_info info)
     if (err < 0) return native_num(env, err);
     size_t at = 0;
     for (int32_t i = 0; i < from; i++) {
-        if (lengths[i] < 0) return native_num(env, -EINVAL);
+        /* (compared with what is left, so that `at` never passes the buffer's end, nor wraps) */
+        if (lengths[i] < 0 || (size_t)lengths[i] > out_length - at) return native_num(env, -EINVAL);
         at += (size_t)lengths[i];
     }
     struct mmsghdr msgs[SEND_BATCH_MAX];
@@ -529,7 +530,7 @@ static napi_value js_sendmany(napi_env env, napi_callback_info info)
     memset(msgs, 0, sizeof(msgs[0]) * (size_t)count);
     for (int i = 0; i < count; i++) {
         int32_t length = lengths[from + i];
-        if (length < 0 || at + (size_t)length > out_length) return native_num(env, -EINVAL);
+        if (length < 0 || (size_t)length > out_length - at) return native_num(env, -EINVAL);
         iov[i].iov_base = (char *)out + at;
         iov[i].iov_len = (size_t)length;
         msgs[i].msg_hdr.msg_name = &dest;

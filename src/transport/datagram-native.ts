@@ -163,6 +163,7 @@ export class NativePort implements DatagramPort {
     }
     this.#batchLengths[batch.length] = length;
     this.#batchUsed = at + length;
+    if (batch.length === 0) NativePort.#hold(this);
     return new Promise((resolve, reject) => {
       batch.push({ packet, port, host, resolve, reject });
       if (batch.length === BATCH) this.#sendBatch();
@@ -174,9 +175,18 @@ export class NativePort implements DatagramPort {
     const batch = this.#batch;
     const count = batch.length;
     const { port, host } = batch[0] as Queued;
+    const sendmany = this.#native.sendmany as NonNullable<NativeUdp['sendmany']>; // (#canBatch)
     let done = 0;
     while (done < count) {
-      const sent = this.#native.sendmany(this.#handle, this.#batchBytes, this.#batchLengths, done, count, port, host);
+      let sent: number;
+      try {
+        sent = sendmany(this.#handle, this.#batchBytes, this.#batchLengths, done, count, port, host);
+      } catch (err) {
+        // (the addon refusing its arguments: a port that is not a number, say) each send rejects
+        // with it, as a send made alone would have thrown it
+        for (; done < count; done++) (batch[done] as Queued).reject(err);
+        break;
+      }
       if (sent > 0) {
         for (const end = done + sent; done < end; done++)
           (batch[done] as Queued).resolve(this.#batchLengths[done] as number);
@@ -190,6 +200,20 @@ export class NativePort implements DatagramPort {
     }
     batch.length = 0;
     this.#batchUsed = 0;
+    NativePort.#holding.delete(this);
+  }
+
+  /** Ports holding a batch. process.exit() in the run that filled one sends it first: sendmmsg is synchronous. */
+  static readonly #holding = new Set<NativePort>();
+  static #exitHooked = false;
+
+  static #hold(port: NativePort): void {
+    NativePort.#holding.add(port);
+    if (NativePort.#exitHooked) return;
+    NativePort.#exitHooked = true;
+    process.on('exit', () => {
+      for (const held of NativePort.#holding) held.#sendBatch();
+    });
   }
 
   readonly #endRun = (): void => {

@@ -20,7 +20,8 @@ export interface NativeUdp {
     onWritable: () => void,
   ): number;
   send(handle: object, packet: Uint8Array, port: number, host: string): number;
-  sendmany(
+  /** (Absent from an addon built before it: such a port sends one datagram at a time.) */
+  sendmany?(
     handle: object,
     out: Uint8Array,
     lengths: Int32Array,
@@ -60,7 +61,7 @@ export const nativeUdp: NativeUdp | undefined = load();
 
 /**
  * Which way UDP sockets are made in this process: `'native'` (aiolo-native's batched `recvmmsg` and
- * direct `sendto`, Linux) or `'dgram'` (`node:dgram`). Multicast sockets are dgram's either way.
+ * `sendmmsg`, Linux) or `'dgram'` (`node:dgram`). Multicast sockets are dgram's either way.
  * `AIOLO_NATIVE=0` in the environment chooses `'dgram'`.
  */
 export const udpPath: 'native' | 'dgram' = nativeUdp === undefined ? 'dgram' : 'native';

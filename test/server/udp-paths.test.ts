@@ -1,5 +1,5 @@
-// The two UDP paths side by side: the native fast path (aiolo-native: recvmmsg batches, direct
-// sendto) and node:dgram. The same datagrams, sent from several sockets to one socket of each
+// The two UDP paths side by side: the native fast path (aiolo-native: recvmmsg batches, sendto and
+// sendmmsg batches) and node:dgram. The same datagrams, sent from several sockets to one socket of each
 // path, must come out the same: bytes, order per sender, and sender addresses as dgram writes them.
 // The whole suite also runs on each path in CI (AIOLO_NATIVE=1, then 0); this file compares them in
 // one process, and checks what only the native path does (batches, its queue, its errors).
@@ -11,22 +11,9 @@ import { NativePort, SERVER_SLOTS } from '../../src/transport/datagram-native.js
 import { nativeUdp } from '../../src/transport/native.js';
 import { bindUdp, sendUdp } from '../../src/transport/udp.js';
 import { until } from '../helpers/async.js';
-import { needNative } from '../helpers/native.js';
+import { nativePort, needNative } from '../helpers/native.js';
 import { run } from '../helpers/proc.js';
 import { seeded } from '../helpers/random.js';
-
-/** A socket on the native path: any port on every IPv4 address, 4 slots, unless told otherwise. */
-function nativePort(options: Partial<ConstructorParameters<typeof NativePort>[1]>): NativePort {
-  return new NativePort(nativeUdp as NonNullable<typeof nativeUdp>, {
-    v6: false,
-    host: '',
-    port: 0,
-    recvBufferSize: 0,
-    broadcast: false,
-    slots: 4,
-    ...options,
-  });
-}
 
 async function dgramSocket(type: 'udp4' | 'udp6', host: string): Promise<Socket> {
   const s = createSocket(type);
@@ -299,11 +286,12 @@ test('native: workers that end with sockets and a timer open leave the process r
 // and can make sendmany answer as the kernel might (a part taken, EAGAIN, an error).
 
 type Native = NonNullable<typeof nativeUdp>;
-type SendMany = Native['sendmany'];
+type SendMany = NonNullable<Native['sendmany']>;
 
 /** The addon, its send and sendmany calls logged ("send", "sendmany 64"); `sendmany` may stand in for its own. */
 function loggedNative(log: string[], sendmany?: (real: SendMany, ...args: Parameters<SendMany>) => number): Native {
   const real = nativeUdp as Native;
+  const realSendMany = real.sendmany as SendMany;
   return {
     ...real, // (the addon's own properties are read-only: a copy, not an heir)
     send: (...args) => {
@@ -312,13 +300,9 @@ function loggedNative(log: string[], sendmany?: (real: SendMany, ...args: Parame
     },
     sendmany: (...args) => {
       log.push(`sendmany ${args[4] - args[3]}`);
-      return sendmany === undefined ? real.sendmany(...args) : sendmany(real.sendmany, ...args);
+      return sendmany === undefined ? realSendMany(...args) : sendmany(realSendMany, ...args);
     },
   };
-}
-
-function clientOn(native: Native): NativePort {
-  return new NativePort(native, { v6: false, host: '', port: 0, recvBufferSize: 0, broadcast: false, slots: 4 });
 }
 
 /** A receiving native socket on 127.0.0.1 with room for bursts, and what it got (bytes as arrays). */
@@ -333,7 +317,7 @@ test('native: the sends of one run go out together, each in order to its destina
   if (!needNative(t)) return;
   return seeded(async (r) => {
     const log: string[] = [];
-    const client = clientOn(loggedNative(log));
+    const client = nativePort({}, loggedNative(log));
     const receivers = [receiver(), receiver(), receiver()];
     try {
       for (let run = 0; run < 5; run++) {
@@ -376,7 +360,7 @@ test('native: the sends of one run go out together, each in order to its destina
 test('native: a run of 150 sends to one destination is a sendto and batches of 64, 64 and 21', async (t) => {
   if (!needNative(t)) return;
   const log: string[] = [];
-  const client = clientOn(loggedNative(log));
+  const client = nativePort({}, loggedNative(log));
   const to = receiver();
   try {
     const sends: Promise<number>[] = [];
@@ -437,7 +421,8 @@ async function batchAnswers(to: ReturnType<typeof receiver>): Promise<void> {
     let calls = 0;
     // the first batch call: 3 of them taken / none taken, try later / 3 taken, and the fourth
     // refused when it is tried again
-    const client = clientOn(
+    const client = nativePort(
+      {},
       loggedNative(log, (real, handle, out, lengths, from, end, port, host) => {
         calls++;
         if (calls === 1 && answer !== 'EAGAIN') return real(handle, out, lengths, from, from + 3, port, host);
@@ -502,5 +487,55 @@ test('native: a send to port 0, batched or not, fails alone (EINVAL); the next r
     assert.deepEqual(to.got, [[4]]);
   } finally {
     await Promise.all([client.close(), to.port.close()]);
+  }
+});
+
+test('native: sends after a batch the kernel could not take wait behind it, whatever their size', async (t) => {
+  if (!needNative(t)) return;
+  const log: string[] = [];
+  let calls = 0;
+  const client = nativePort(
+    {},
+    loggedNative(log, (real, ...args) => {
+      calls++;
+      return calls === 1 ? -11 /* EAGAIN */ : real(...args);
+    }),
+  );
+  const to = receiver();
+  try {
+    // one run: a sendto, a full batch (refused for now: to the queue), then more small sends, one
+    // too big to batch, and more small ones: all of them after the queued batch, in order
+    const sizes = [...Array(70).fill(1), 3000, 1, 1, 1, 1];
+    const sends = sizes.map((size, i) => {
+      const bytes = new Uint8Array(size);
+      bytes[0] = i;
+      return sendUdp(client, bytes, to.port.address().port, '127.0.0.1');
+    });
+    assert.deepEqual(await Promise.all(sends), sizes);
+    await until(5000, 'every datagram', () => to.got.length >= sizes.length);
+    assert.deepEqual(
+      to.got.map((p) => p[0]),
+      sizes.map((_, i) => i),
+    );
+    // the queue goes out a send at a time when the socket is writable
+    assert.deepEqual(log, ['send', 'sendmany 64', ...Array(sizes.length - 1).fill('send')]);
+  } finally {
+    await Promise.all([client.close(), to.port.close()]);
+  }
+});
+
+test('native: process.exit() in the run that batched sends sends them first', async (t) => {
+  if (!needNative(t)) return;
+  const to = receiver();
+  try {
+    const ran = await run(
+      [process.execPath, '--import', 'tsx', 'test/server/fixtures/native-exit.ts', String(to.port.address().port)],
+      60_000,
+    );
+    assert.equal(ran.code, 0, `exit ${ran.code}: ${ran.stderr}`);
+    await until(5000, 'the five datagrams', () => to.got.length >= 5);
+    assert.deepEqual(to.got, [[1], [2], [3], [4], [5]]);
+  } finally {
+    await to.port.close();
   }
 });
