@@ -308,8 +308,8 @@ function prepareCase(k: Contender, c: Case): Prepared | undefined {
   };
 }
 
-// Operations per second of fn, over about `ms`.
-function opsPerSecond(fn: () => unknown, ms: number): number {
+/** Operations per second of fn, over about `ms` (after a collection, where --expose-gc gives one). */
+export function opsPerSecond(fn: () => unknown, ms: number): number {
   collect();
   let n = 0;
   const start = performance.now();

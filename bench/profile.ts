@@ -9,7 +9,7 @@
 // on `npm run bench` instead (bench/peers.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { aioloContender, CASES, type Case } from './codec.js';
+import { aioloContender, CASES, type Case, opsPerSecond } from './codec.js';
 import { fromRoot } from './root.js';
 import { type CpuProfile, framesTable, topFrames } from './top-frames.js';
 
@@ -31,18 +31,6 @@ function usage(): never {
   process.exit(2);
 }
 
-function loop(fn: () => unknown, ms: number): number {
-  let n = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    for (let i = 0; i < 200; i++) fn();
-    n += 200;
-    now = performance.now();
-  }
-  return (n / (now - start)) * 1000;
-}
-
 const [operation, caseKey, msArg] = process.argv.slice(2);
 const chosen = CASES.find((c) => c.name === CASE_KEYS[caseKey ?? '']);
 const ms = msArg === undefined ? 2000 : Number(msArg);
@@ -53,14 +41,14 @@ if (prepared === undefined) throw new Error(`aiolo cannot prepare ${caseKey}`);
 const fn = operation === 'encode' ? prepared.encode : operation === 'decode' ? prepared.decode : prepared.into;
 if (fn === undefined) usage();
 
-loop(fn, WARM_UP_MS);
+opsPerSecond(fn, WARM_UP_MS);
 const session = new Session();
 session.connect();
 try {
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: SAMPLING_INTERVAL_US });
   await session.post('Profiler.start');
-  const rate = loop(fn, ms);
+  const rate = opsPerSecond(fn, ms);
   const { profile } = await session.post('Profiler.stop');
   const dir = process.env.BENCH_PROFILE_DIR ?? fromRoot('bench-profiles');
   mkdirSync(dir, { recursive: true });

@@ -450,6 +450,22 @@ static napi_value js_start(napi_env env, napi_callback_info info)
     return native_num(env, set_events(s, UV_READABLE));
 }
 
+/* A send's destination from JavaScript's port and numeric host: *err is 0, or -errno for a host
+ * the system cannot parse. Not napi_ok: the arguments were not a number and a string. */
+static napi_status read_dest(napi_env env, sock_t *s, napi_value port_v, napi_value host_v,
+                             struct sockaddr_storage *to, socklen_t *to_len, int *err)
+{
+    int32_t port;
+    napi_status status = napi_get_value_int32(env, port_v, &port);
+    if (status != napi_ok) return status;
+    char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+    size_t host_len;
+    status = napi_get_value_string_utf8(env, host_v, host, sizeof(host), &host_len);
+    if (status != napi_ok) return status;
+    *err = make_addr(s->v6, host, port, to, to_len);
+    return napi_ok;
+}
+
 /* send(handle, bytes: Uint8Array, port, host) -> bytes sent | -errno (-EAGAIN: try when writable) */
 static napi_value js_send(napi_env env, napi_callback_info info)
 {
@@ -464,14 +480,10 @@ static napi_value js_send(napi_env env, napi_callback_info info)
     void *data;
     napi_value ab;
     NCHECK(napi_get_typedarray_info(env, argv[1], &type, &length, &data, &ab, &offset));
-    int32_t port;
-    NCHECK(napi_get_value_int32(env, argv[2], &port));
-    char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
-    size_t host_len;
-    NCHECK(napi_get_value_string_utf8(env, argv[3], host, sizeof(host), &host_len));
     struct sockaddr_storage to;
     socklen_t to_len;
-    int err = make_addr(s->v6, host, port, &to, &to_len);
+    int err;
+    NCHECK(read_dest(env, s, argv[2], argv[3], &to, &to_len, &err));
     if (err < 0) return native_num(env, err);
     ssize_t n;
     do {
@@ -506,37 +518,33 @@ static napi_value js_sendmany(napi_env env, napi_callback_info info)
     NCHECK(napi_get_typedarray_info(env, argv[2], &type, &lengths_count, &lengths_data, &ab, &offset));
     if (type != napi_int32_array) return native_num(env, -EINVAL);
     const int32_t *lengths = lengths_data;
-    int32_t from, to, port;
+    int32_t from, to;
     NCHECK(napi_get_value_int32(env, argv[3], &from));
     NCHECK(napi_get_value_int32(env, argv[4], &to));
-    NCHECK(napi_get_value_int32(env, argv[5], &port));
     if (from < 0 || to <= from || to - from > SEND_BATCH_MAX || (size_t)to > lengths_count) return native_num(env, -EINVAL);
-    char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
-    size_t host_len;
-    NCHECK(napi_get_value_string_utf8(env, argv[6], host, sizeof(host), &host_len));
     struct sockaddr_storage dest;
     socklen_t dest_len;
-    int err = make_addr(s->v6, host, port, &dest, &dest_len);
+    int err;
+    NCHECK(read_dest(env, s, argv[5], argv[6], &dest, &dest_len, &err));
     if (err < 0) return native_num(env, err);
-    size_t at = 0;
-    for (int32_t i = 0; i < from; i++) {
-        /* (compared with what is left, so that `at` never passes the buffer's end, nor wraps) */
-        if (lengths[i] < 0 || (size_t)lengths[i] > out_length - at) return native_num(env, -EINVAL);
-        at += (size_t)lengths[i];
-    }
     struct mmsghdr msgs[SEND_BATCH_MAX];
     struct iovec iov[SEND_BATCH_MAX];
     int count = to - from;
     memset(msgs, 0, sizeof(msgs[0]) * (size_t)count);
-    for (int i = 0; i < count; i++) {
-        int32_t length = lengths[from + i];
+    size_t at = 0; /* where datagram i starts: after 0..i-1, those before `from` included */
+    for (int32_t i = 0; i < to; i++) {
+        int32_t length = lengths[i];
+        /* (compared with what is left, so that `at` never passes the buffer's end, nor wraps) */
         if (length < 0 || (size_t)length > out_length - at) return native_num(env, -EINVAL);
-        iov[i].iov_base = (char *)out + at;
-        iov[i].iov_len = (size_t)length;
-        msgs[i].msg_hdr.msg_name = &dest;
-        msgs[i].msg_hdr.msg_namelen = dest_len;
-        msgs[i].msg_hdr.msg_iov = &iov[i];
-        msgs[i].msg_hdr.msg_iovlen = 1;
+        if (i >= from) {
+            int k = i - from;
+            iov[k].iov_base = (char *)out + at;
+            iov[k].iov_len = (size_t)length;
+            msgs[k].msg_hdr.msg_name = &dest;
+            msgs[k].msg_hdr.msg_namelen = dest_len;
+            msgs[k].msg_hdr.msg_iov = &iov[k];
+            msgs[k].msg_hdr.msg_iovlen = 1;
+        }
         at += (size_t)length;
     }
     int n;

@@ -4,8 +4,7 @@ import type { ArgsTarget, TypedPath } from '../codec/message.js';
 import type { TimeTag } from '../codec/timetag.js';
 import { type ArgsOf, type Typespec, typespecString } from '../codec/typespec.js';
 import type { OscArg } from '../codec/values.js';
-import type { WaitOptions } from '../transport/deadline.js';
-import { OscAbortError, OscTimeoutError } from '../transport/errors.js';
+import { Deadline, type WaitOptions } from '../transport/deadline.js';
 import type { Sender } from '../transport/sender.js';
 
 /** A message as it arrived: the path sent (perhaps a pattern), its typetags and args, its timetag, and who sent it. */
@@ -62,9 +61,7 @@ export class ReplyWaiter {
   #done = false;
   // The wait's own limits (see limit()): one promise and one timer a request, where a race of
   // promises made four more (about 1.5 µs of a ~29 µs request round trip over loopback).
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #signal: AbortSignal | undefined;
-  #onAbort: (() => void) | undefined;
+  readonly #deadline = new Deadline();
   #cleanup: (() => void) | undefined;
 
   constructor(
@@ -137,22 +134,7 @@ export class ReplyWaiter {
       this.#finish();
       return;
     }
-    if (signal !== undefined) {
-      const onAbort = () => this.fail(new OscAbortError(`${what()}: aborted`, { cause: signal.reason }));
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      this.#signal = signal;
-      this.#onAbort = onAbort;
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-    if (timeout !== undefined) {
-      this.#timer = setTimeout(
-        () => this.fail(new OscTimeoutError(`${what()}: no answer within ${timeout} ms`, timeout)),
-        timeout,
-      );
-    }
+    this.#deadline.arm(timeout, signal, what, (err) => this.fail(err));
   }
 
   /** Rejects the wait with `err`, unless it has ended. */
@@ -170,11 +152,7 @@ export class ReplyWaiter {
   }
 
   #finish(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
-    this.#onAbort = undefined;
-    this.#signal = undefined;
+    this.#deadline.disarm();
     const cleanup = this.#cleanup;
     this.#cleanup = undefined;
     cleanup?.();

@@ -26,6 +26,15 @@ export const CLIENT_SLOTS = 4;
  * `subarray` would allocate (~100 bytes of heap a datagram) for the OSC messages most traffic is.
  */
 const COPY_BY_LOOP = 512;
+/** `length` bytes of `from` at `start` into `to` at `at`: a loop for small ones (see COPY_BY_LOOP). */
+function copyBytes(from: Uint8Array, start: number, to: Uint8Array, at: number, length: number): void {
+  if (length <= COPY_BY_LOOP) {
+    for (let j = 0; j < length; j++) to[at + j] = from[start + j] as number;
+  } else {
+    to.set(from.subarray(start, start + length), at);
+  }
+}
+
 /** Distinct senders whose address objects are kept; a flood of spoofed sources only churns them. */
 const PEER_CACHE = 1024;
 
@@ -156,11 +165,7 @@ export class NativePort implements DatagramPort {
     const bytes = this.#batchBytes;
     const at = this.#batchUsed;
     const length = packet.length;
-    if (length <= COPY_BY_LOOP) {
-      for (let j = 0; j < length; j++) bytes[at + j] = packet[j] as number;
-    } else {
-      bytes.set(packet, at);
-    }
+    copyBytes(packet, 0, bytes, at, length);
     this.#batchLengths[batch.length] = length;
     this.#batchUsed = at + length;
     if (batch.length === 0) NativePort.#hold(this);
@@ -287,12 +292,7 @@ export class NativePort implements DatagramPort {
       if (length > SLOT_SIZE) continue;
       const start = i * SLOT_SIZE;
       const packet = RECEIVED.alloc(length);
-      if (length <= COPY_BY_LOOP) {
-        const ring = this.#ring;
-        for (let j = 0; j < length; j++) packet[j] = ring[start + j] as number;
-      } else {
-        packet.set(this.#ring.subarray(start, start + length));
-      }
+      copyBytes(this.#ring, start, packet, 0, length);
       const from = this.#peer(m);
       const handlers = this.#handlers;
       for (let h = 0; h < handlers.length; h++) {

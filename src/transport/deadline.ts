@@ -21,6 +21,49 @@ export function checkTimeout(timeout: unknown): number | undefined {
 }
 
 /**
+ * A wait's limits while armed: a timer for `timeout` ms and a listener on `signal`. The first to
+ * fire hands `expire` its error (`OscTimeoutError` or `OscAbortError`, `what()` naming the wait);
+ * `disarm()` releases both. A signal already aborted expires at once, inside `arm()`.
+ */
+export class Deadline {
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #signal: AbortSignal | undefined;
+  #onAbort: (() => void) | undefined;
+
+  arm(
+    timeout: number | undefined,
+    signal: AbortSignal | undefined,
+    what: () => string,
+    expire: (err: Error) => void,
+  ): void {
+    if (signal !== undefined) {
+      const onAbort = () => expire(new OscAbortError(`${what()}: aborted`, { cause: signal.reason }));
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      this.#signal = signal;
+      this.#onAbort = onAbort;
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    if (timeout !== undefined) {
+      this.#timer = setTimeout(
+        () => expire(new OscTimeoutError(`${what()}: no answer within ${timeout} ms`, timeout)),
+        timeout,
+      );
+    }
+  }
+
+  disarm(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#onAbort !== undefined) this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#onAbort = undefined;
+    this.#signal = undefined;
+  }
+}
+
+/**
  * Settles with `promise`, or rejects when the timeout runs out or the signal aborts, whichever
  * comes first; `cleanup` runs once, whichever way it ends. `what` names the wait in the errors.
  */
@@ -31,31 +74,25 @@ export function withDeadline<T>(
   cleanup: () => void,
 ): Promise<T> {
   const timeout = checkTimeout(options.timeout);
-  const signal = options.signal;
   return new Promise<T>((resolve, reject) => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Deadline();
     let done = false;
     const finish = (): boolean => {
       if (done) return false;
       done = true;
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      deadline.disarm();
       cleanup();
       return true;
     };
-    const onAbort = (): void => {
-      if (finish()) reject(new OscAbortError(`${what}: aborted`, { cause: signal?.reason }));
-    };
-    if (signal?.aborted) {
-      onAbort();
-      return;
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (timeout !== undefined) {
-      timer = setTimeout(() => {
-        if (finish()) reject(new OscTimeoutError(`${what}: no answer within ${timeout} ms`, timeout));
-      }, timeout);
-    }
+    deadline.arm(
+      timeout,
+      options.signal,
+      () => what,
+      (err) => {
+        if (finish()) reject(err);
+      },
+    );
+    if (done) return; // (aborted already)
     promise.then(
       (value) => {
         if (finish()) resolve(value);

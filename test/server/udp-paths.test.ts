@@ -385,6 +385,28 @@ test('native: a run of 150 sends to one destination is a sendto and batches of 6
   }
 });
 
+test('native: a batch holds 16 KiB at most: 2 KiB sends go eight to a call', async (t) => {
+  if (!needNative(t)) return;
+  const log: string[] = [];
+  const client = nativePort({}, loggedNative(log));
+  const to = receiver();
+  try {
+    const sends = Array.from({ length: 20 }, (_, i) =>
+      sendUdp(client, new Uint8Array(2048).fill(i), to.port.address().port, '127.0.0.1'),
+    );
+    assert.deepEqual(await Promise.all(sends), Array(20).fill(2048));
+    // the first at once; then a batch is sent whenever the next packet would not fit
+    assert.deepEqual(log, ['send', 'sendmany 8', 'sendmany 8', 'sendmany 3']);
+    await until(5000, 'every datagram', () => to.got.length >= 20);
+    assert.deepEqual(
+      to.got.map((p) => [p.length, p[0], p[2047]]),
+      Array.from({ length: 20 }, (_, i) => [2048, i, i]),
+    );
+  } finally {
+    await Promise.all([client.close(), to.port.close()]);
+  }
+});
+
 test('native: close() right after sends sends them first; a send after it fails', async (t) => {
   if (!needNative(t)) return;
   const client = nativePort({});
